@@ -1,0 +1,99 @@
+/* db.c: opens the database with our pragmas and creates the schema. */
+#include "db.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "store.h"
+
+/* outbox.seq is AUTOINCREMENT so that a sequence number is never reused,
+ * even after published rows are purged: the publisher's cursor and the
+ * Kafka header carrying it stay unambiguous. */
+static const char db_schema[] =
+    "CREATE TABLE IF NOT EXISTS conversations("
+    " id TEXT PRIMARY KEY, name TEXT NOT NULL, owner TEXT NOT NULL,"
+    " deleted INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS members("
+    " conversation_id TEXT NOT NULL, user_id TEXT NOT NULL,"
+    " PRIMARY KEY(conversation_id, user_id)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS outbox("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL,"
+    " conversation_id TEXT NOT NULL, event_type TEXT NOT NULL,"
+    " created_at TEXT NOT NULL, idem_key TEXT, payload BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS idempotency("
+    " subject TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+    " status INTEGER NOT NULL, body BLOB NOT NULL,"
+    " created_at INTEGER NOT NULL, PRIMARY KEY(subject, key)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS publisher("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " published_seq INTEGER NOT NULL, pid INTEGER NOT NULL,"
+    " state TEXT NOT NULL, seen INTEGER NOT NULL);"
+    "INSERT OR IGNORE INTO publisher VALUES (1, 0, 0, 'none', 0);";
+
+static const char *const db_sync_names[] = { "OFF", "NORMAL", "FULL", "EXTRA" };
+
+int db_err(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK: case SQLITE_DONE: case SQLITE_ROW:
+		return STORE_OK;
+	case SQLITE_BUSY: case SQLITE_LOCKED:
+		return STORE_EBUSY;
+	case SQLITE_FULL:
+		return STORE_EFULL;
+	case SQLITE_READONLY: case SQLITE_CANTOPEN:
+		return STORE_EREADONLY;
+	case SQLITE_NOMEM:
+		return STORE_ENOMEM;
+	default:
+		return STORE_EIO;
+	}
+}
+
+/* Creates the file with mode 0600 before SQLite does, which would use
+ * 0644 under the usual umask: the database holds message contents. */
+static int db_create_private(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+int db_open(const struct config *cfg, sqlite3 **out, char *errstr,
+    size_t errstr_size)
+{
+	sqlite3 *db = NULL;
+	char pragmas[160];
+	int rc;
+
+	*out = NULL;
+	if (db_create_private(cfg->db_path) != 0) {
+		snprintf(errstr, errstr_size, "DATABASE_PATH: cannot create %s",
+		    cfg->db_path);
+		return STORE_EOPEN;
+	}
+	rc = sqlite3_open_v2(cfg->db_path, &db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_busy_timeout(db, cfg->busy_timeout_ms);
+	snprintf(pragmas, sizeof pragmas,
+	    "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;"
+	    " PRAGMA foreign_keys=OFF;", db_sync_names[cfg->synchronous]);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, db_schema, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(errstr, errstr_size, "DATABASE_PATH: %s: %s",
+		    cfg->db_path, db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return STORE_EOPEN;
+	}
+	*out = db;
+	return 0;
+}
