@@ -16,7 +16,6 @@ enum config_sync { SYNC_OFF, SYNC_NORMAL, SYNC_FULL, SYNC_EXTRA };
 
 /* All strings are owned by the config and live until config_free(). */
 struct config {
-	char *env_file;		/* ENV_FILE: .env path, default ".env" */
 	char *env;		/* ENV: dev or prod (informational) */
 	char *db_path;		/* DATABASE_PATH: SQLite file */
 	enum config_sync synchronous;	/* SQLITE_SYNCHRONOUS, default FULL */

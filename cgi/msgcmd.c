@@ -1,0 +1,193 @@
+/* msgcmd.c: the responder.  A FastCGI accept loop when started by a
+ * FastCGI server (lighttpd, mod_fcgid, spawn-fcgi); one request when
+ * started as plain CGI.  It wires lib/ together and owns no logic. */
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "config.h"
+#include "handle.h"
+#include "http.h"
+#include "log.h"
+#include "publisher.h"
+#include "store.h"
+
+/* The few things a request needs from its gateway, CGI or FastCGI. */
+struct gateway {
+	const char *(*param)(void *ctx, const char *name);
+	size_t (*read)(void *ctx, char *buf, size_t n);
+	void (*write)(void *ctx, const char *buf, size_t n);
+	void *ctx;
+};
+
+static volatile sig_atomic_t stopping;
+
+/* Signals only set a flag; the accept loop notices it between requests. */
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	FCGX_ShutdownPending();
+}
+
+static const char *fcgi_param(void *ctx, const char *name)
+{
+	return FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
+}
+
+static size_t fcgi_read(void *ctx, char *buf, size_t n)
+{
+	int got = FCGX_GetStr(buf, (int)n, ((FCGX_Request *)ctx)->in);
+	return got > 0 ? (size_t)got : 0;
+}
+
+static void fcgi_write(void *ctx, const char *buf, size_t n)
+{
+	FCGX_PutStr(buf, (int)n, ((FCGX_Request *)ctx)->out);
+}
+
+static const char *cgi_param(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+static size_t cgi_read(void *ctx, char *buf, size_t n)
+{
+	(void)ctx;
+	return fread(buf, 1, n, stdin);
+}
+
+static void cgi_write(void *ctx, const char *buf, size_t n)
+{
+	(void)ctx;
+	fwrite(buf, 1, n, stdout);
+}
+
+/* Reads the body when its declared length is within max; the buffer is
+ * the caller's to free.  Bodies over the limit are not read at all. */
+static char *read_body(const struct gateway *gw, size_t max,
+    struct request *req)
+{
+	const char *cl = gw->param(gw->ctx, "CONTENT_LENGTH");
+	unsigned long long want = cl && *cl ? strtoull(cl, NULL, 10) : 0;
+	char *buf;
+
+	if (want > max) {
+		req->body_too_large = 1;
+		return NULL;
+	}
+	if (want == 0 || !(buf = malloc(want)))
+		return NULL;
+	req->body_len = gw->read(gw->ctx, buf, want);
+	req->body = buf;
+	return buf;
+}
+
+static void write_response(const struct gateway *gw, const struct response *r,
+    int head_only)
+{
+	char top[256];
+	int n = snprintf(top, sizeof top, "Status: %d %s\r\n", r->status,
+	    response_reason(r->status));
+	if (r->content_type)
+		n += snprintf(top + n, sizeof top - (size_t)n,
+		    "Content-Type: %s\r\nContent-Length: %zu\r\n",
+		    r->content_type, r->body_len);
+	gw->write(gw->ctx, top, (size_t)n);
+	gw->write(gw->ctx, r->headers, r->headers_len);
+	gw->write(gw->ctx, "\r\n", 2);
+	if (r->body && !head_only)
+		gw->write(gw->ctx, r->body, r->body_len);
+}
+
+/* One request, start to end; nothing of it survives the call. */
+static void serve(const struct app *app, const struct gateway *gw)
+{
+	struct request req = {
+		.method = gw->param(gw->ctx, "REQUEST_METHOD"),
+		.uri = gw->param(gw->ctx, "REQUEST_URI"),
+		.content_type = gw->param(gw->ctx, "CONTENT_TYPE"),
+		.authorization = gw->param(gw->ctx, "HTTP_AUTHORIZATION"),
+		.idempotency_key = gw->param(gw->ctx, "HTTP_IDEMPOTENCY_KEY"),
+		.origin = gw->param(gw->ctx, "HTTP_ORIGIN"),
+	};
+	struct response resp;
+	memset(&resp, 0, sizeof resp);
+	char *body = read_body(gw, app->cfg->max_body, &req);
+	handle(app, &req, &resp);
+	write_response(gw, &resp, req.method && !strcmp(req.method, "HEAD"));
+	response_free(&resp);
+	free(body);
+}
+
+static void serve_fastcgi(const struct app *app)
+{
+	FCGX_Request fr;
+	struct gateway gw = { fcgi_param, fcgi_read, fcgi_write, &fr };
+
+	FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR);
+	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
+		serve(app, &gw);
+		FCGX_Finish_r(&fr);
+	}
+	FCGX_Free(&fr, 1);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;	/* no SA_RESTART: accept() must return */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Opens what the process keeps for its lifetime; exits on bad settings. */
+static int start(struct config *cfg, struct app *app)
+{
+	char err[512];
+	int rc = config_load(cfg, err, sizeof err);
+	if (rc == 0 && (rc = auth_open(&app->auth, cfg, err, sizeof err)) == 0)
+		rc = store_open(&app->store, cfg, err, sizeof err);
+	if (rc != 0) {
+		log_msg(LOG_LEVEL_ERROR, "%s", err);
+		fprintf(stderr, "msgcmd: %s\n", err);
+		return -1;
+	}
+	app->cfg = cfg;
+	return 0;
+}
+
+int main(void)
+{
+	struct config cfg;
+	struct app app = { 0 };
+	struct publisher *pub = NULL;
+	char err[512];
+	int cgi = FCGX_IsCGI();
+
+	log_init("msgcmd", LOG_LEVEL_INFO);
+	if (FCGX_Init() != 0 || start(&cfg, &app) != 0)
+		return 1;
+	install_signals();
+	if (cgi) {
+		struct gateway gw = { cgi_param, cgi_read, cgi_write, NULL };
+		serve(&app, &gw);
+	} else {
+		if (cfg.publisher_thread &&
+		    publisher_start(&pub, &cfg, err, sizeof err) != 0)
+			log_msg(LOG_LEVEL_ERROR, "publisher: %s", err);
+		serve_fastcgi(&app);
+		publisher_stop(pub);
+	}
+	store_close(app.store);
+	auth_close(app.auth);
+	config_free(&cfg);
+	return 0;
+}

@@ -1,0 +1,180 @@
+/* config.c: settings from the environment and an optional .env file,
+ * one table row per variable. */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dotenv.h"
+
+enum config_type { T_STR, T_INT, T_SIZE, T_SYNC, T_BOOL, T_PUBLISHER };
+
+struct config_row {
+	const char *name;
+	const char *alias;	/* older name still accepted, or NULL */
+	enum config_type type;
+	size_t offset;
+	const char *def;	/* default text, NULL = unset allowed */
+	long min, max;		/* numeric bounds */
+};
+
+#define OFF(f) offsetof(struct config, f)
+
+/* The spec of every variable: read this table, not the code below. */
+static const struct config_row config_rows[] = {
+	{ "ENV", NULL, T_STR, OFF(env), "dev", 0, 0 },
+	{ "DATABASE_PATH", NULL, T_STR, OFF(db_path), "var/msgcmd.db", 0, 0 },
+	{ "SQLITE_SYNCHRONOUS", NULL, T_SYNC, OFF(synchronous), "FULL", 0, 0 },
+	{ "SQLITE_BUSY_TIMEOUT_MS", NULL, T_INT, OFF(busy_timeout_ms), "5000", 0, 600000 },
+	{ "KEYCLOAK_PUBLIC_KEY", NULL, T_STR, OFF(public_key), NULL, 0, 0 },
+	{ "KEYCLOAK_PUBLIC_KEY_FILE", NULL, T_STR, OFF(public_key_file), NULL, 0, 0 },
+	{ "KEYCLOAK_ALG", NULL, T_STR, OFF(alg), "RS256", 0, 0 },
+	{ "KEYCLOAK_AUDIENCE", NULL, T_STR, OFF(audience), "account", 0, 0 },
+	{ "KEYCLOAK_ISSUER", NULL, T_STR, OFF(issuer), NULL, 0, 0 },
+	{ "JWT_LEEWAY_SECONDS", NULL, T_INT, OFF(leeway_s), "30", 0, 3600 },
+	{ "BOOTSTRAP_SERVERS", "BOOTSTRAP_SERVER", T_STR, OFF(bootstrap_servers), "127.0.0.1:9092", 0, 0 },
+	{ "TOPIC", NULL, T_STR, OFF(topic), "conversations", 0, 0 },
+	{ "KAFKA_PROPERTIES", NULL, T_STR, OFF(kafka_properties), NULL, 0, 0 },
+	{ "CE_SOURCE", NULL, T_STR, OFF(ce_source), "/msgcmd", 0, 0 },
+	{ "MAX_BODY_BYTES", NULL, T_SIZE, OFF(max_body), "65536", 64, 16777216 },
+	{ "MAX_NAME_CHARS", NULL, T_SIZE, OFF(max_name), "100", 1, 100000 },
+	{ "MAX_PARTICIPANT_CHARS", NULL, T_SIZE, OFF(max_participant), "100", 1, 255 },
+	{ "MAX_MESSAGE_CHARS", NULL, T_SIZE, OFF(max_message), "10000", 1, 1000000 },
+	{ "CORS_ALLOWED_ORIGINS", NULL, T_STR, OFF(cors_origins), "*", 0, 0 },
+	{ "IDEMPOTENCY_TTL_SECONDS", NULL, T_INT, OFF(idempotency_ttl_s), "86400", 1, 31536000 },
+	{ "IDEMPOTENCY_REQUIRED", NULL, T_BOOL, OFF(idempotency_required), "false", 0, 0 },
+	{ "PUBLISHER", NULL, T_PUBLISHER, OFF(publisher_thread), "thread", 0, 0 },
+};
+
+#define CONFIG_NROWS (sizeof config_rows / sizeof config_rows[0])
+
+static const char *const config_sync_words[] = { "OFF", "NORMAL", "FULL", "EXTRA" };
+
+/* Looks a word up in a list, case-insensitively; returns its index or -1. */
+static int config_word(const char *s, const char *const *words, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcasecmp(s, words[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int config_number(const struct config_row *r, const char *s,
+    long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < r->min || v > r->max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Parses s into the field of row r; returns 0 or -1 (bad value). */
+static int config_set(struct config *cfg, const struct config_row *r,
+    const char *s)
+{
+	static const char *const bools[] = { "false", "true", "0", "1", "no", "yes" };
+	static const char *const pubs[] = { "off", "thread" };
+	char *field = (char *)cfg + r->offset;
+	long v = 0;
+	int w;
+
+	switch (r->type) {
+	case T_STR:
+		if (*s == '\0')
+			return -1;
+		return (*(char **)field = strdup(s)) ? 0 : -1;
+	case T_INT:
+		if (config_number(r, s, &v))
+			return -1;
+		*(int *)field = (int)v;
+		return 0;
+	case T_SIZE:
+		if (config_number(r, s, &v))
+			return -1;
+		*(size_t *)field = (size_t)v;
+		return 0;
+	case T_SYNC:
+		w = config_word(s, config_sync_words, 4);
+		*(enum config_sync *)field = (enum config_sync)w;
+		return w < 0 ? -1 : 0;
+	case T_BOOL:
+		w = config_word(s, bools, 6);
+		*(int *)field = w % 2;
+		return w < 0 ? -1 : 0;
+	case T_PUBLISHER:
+		w = config_word(s, pubs, 2);
+		*(int *)field = w;
+		return w < 0 ? -1 : 0;
+	}
+	return -1;
+}
+
+/* The value of a variable: the environment first, then the .env file. */
+static const char *config_lookup(const struct dotenv *de, const char *name)
+{
+	const char *v = getenv(name);
+	return v ? v : dotenv_get(de, name);
+}
+
+static const char *config_value(const struct dotenv *de,
+    const struct config_row *r)
+{
+	const char *v = config_lookup(de, r->name);
+	if (!v && r->alias)
+		v = config_lookup(de, r->alias);
+	return v ? v : r->def;
+}
+
+int config_load(struct config *cfg, char *errstr, size_t errstr_size)
+{
+	struct dotenv *de = NULL;
+	const char *path = getenv("ENV_FILE");
+
+	memset(cfg, 0, sizeof *cfg);
+	if (dotenv_load(&de, path ? path : ".env", path != NULL, errstr,
+	    errstr_size) != 0)
+		return CONFIG_EFILE;
+	for (size_t i = 0; i < CONFIG_NROWS; i++) {
+		const struct config_row *r = &config_rows[i];
+		const char *v = config_value(de, r);
+		if (v && *v == '\0' && r->def == NULL)
+			continue;	/* an empty optional setting means unset */
+		if (v && config_set(cfg, r, v) != 0) {
+			snprintf(errstr, errstr_size, "%s: invalid value \"%.60s\"",
+			    r->name, v);
+			dotenv_free(de);
+			config_free(cfg);
+			return CONFIG_EINVAL;
+		}
+	}
+	dotenv_free(de);
+	return CONFIG_OK;
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < CONFIG_NROWS; i++)
+		if (config_rows[i].type == T_STR) {
+			char **p = (char **)((char *)cfg + config_rows[i].offset);
+			free(*p);
+			*p = NULL;
+		}
+}
+
+const char *config_strerror(int err)
+{
+	switch (err) {
+	case CONFIG_OK: return "no error";
+	case CONFIG_EINVAL: return "a setting has an invalid value";
+	case CONFIG_EMISSING: return "a required setting is missing";
+	case CONFIG_EFILE: return "the .env file cannot be read";
+	default: return "unknown configuration error";
+	}
+}

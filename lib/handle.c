@@ -1,0 +1,264 @@
+/* handle.c: the flow of one request, top to bottom:
+ * route -> authenticate -> parse -> decide -> persist -> respond. */
+#include "handle.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "body.h"
+#include "config.h"
+#include "cors.h"
+#include "decide.h"
+#include "event.h"
+#include "http.h"
+#include "idem.h"
+#include "probe.h"
+#include "problem.h"
+#include "route.h"
+#include "store.h"
+
+/* What each command needs from the request. */
+static const struct command_row {
+	enum command_kind kind;
+	unsigned fields;	/* body fields, as 1u << field_id */
+} command_rows[ACT__MAX] = {
+	[ACT_CREATE] = { CMD_CREATE, 1u << FIELD_NAME },
+	[ACT_SEND] = { CMD_SEND, 1u << FIELD_MESSAGE_CONTENT },
+	[ACT_ADD] = { CMD_ADD, 1u << FIELD_PARTICIPANT_ID },
+	[ACT_REMOVE] = { CMD_REMOVE, 0 },
+	[ACT_DELETE] = { CMD_DELETE, 0 },
+};
+
+/* Everything one command carries through the flow; lives on the stack. */
+struct command {
+	const struct app *app;
+	const struct request *req;
+	const struct route_match *m;
+	const struct command_row *row;
+	struct principal who;
+	struct body body;
+	struct event ev;
+	struct store_idem idem;
+	char fingerprint[IDEM_FINGERPRINT_LEN + 1];
+};
+
+static int handle_auth(struct command *c, struct response *resp)
+{
+	int rc = auth_verify(c->app->auth, c->req->authorization, time(NULL),
+	    &c->who);
+	if (rc == 0)
+		return 0;
+	response_header(resp, "WWW-Authenticate",
+	    "Bearer error=\"invalid_token\", error_description=\"%s\"",
+	    auth_strerror(rc));
+	problem_set(resp, PROB_UNAUTHORIZED, auth_strerror(rc));
+	return -1;
+}
+
+/* Checks the Idempotency-Key header (syntax, and presence when the
+ * configuration makes it mandatory). */
+static int handle_idem_key(struct command *c, struct response *resp)
+{
+	const char *key = c->req->idempotency_key;
+	if (!key && !c->app->cfg->idempotency_required)
+		return 0;
+	if (!key || !idem_key_valid(key)) {
+		problem_set(resp, PROB_BAD_IDEM_KEY, key ? NULL :
+		    "This service requires an Idempotency-Key header.");
+		return -1;
+	}
+	c->idem.subject = c->who.sub;
+	c->idem.key = key;
+	c->idem.fingerprint = c->fingerprint;
+	return 0;
+}
+
+/* Reads and validates the body fields the command needs. */
+static int handle_body(struct command *c, struct response *resp)
+{
+	const struct config *cfg = c->app->cfg;
+	const size_t max[FIELD__MAX] = { [FIELD_NAME] = cfg->max_name,
+		[FIELD_MESSAGE_CONTENT] = cfg->max_message,
+		[FIELD_PARTICIPANT_ID] = cfg->max_participant };
+	const char *errors[FIELD__MAX];
+	char detail[160];
+
+	if (!c->row->fields)
+		return 0;
+	if (c->req->body_too_large || c->req->body_len > cfg->max_body) {
+		problem_set(resp, PROB_TOO_LARGE, NULL);
+		return -1;
+	}
+	int rc = body_parse(c->req->content_type, c->req->body,
+	    c->req->body_len, &c->body, detail, sizeof detail);
+	if (rc != 0) {
+		problem_set(resp, rc == BODY_EUNSUPPORTED ? PROB_UNSUPPORTED :
+		    rc == BODY_ENOMEM ? PROB_INTERNAL : PROB_MALFORMED, detail);
+		return -1;
+	}
+	if (field_check(&c->body, c->row->fields, max, errors) != 0) {
+		problem_fields(resp, errors);
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks the path's ids: the conversation id must be a UUID and a path
+ * participant a valid participant id; otherwise nothing can exist there. */
+static int handle_path(struct command *c, struct response *resp)
+{
+	const char *id = c->m->id, *pid = c->m->participant;
+	long chars = pid ? field_utf8_chars(pid, strlen(pid)) : 0;
+
+	if ((id && !event_is_uuid(id)) || chars < 0 ||
+	    (size_t)chars > c->app->cfg->max_participant) {
+		problem_set(resp, PROB_NO_CONVERSATION, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Fills the event and the request fingerprint from path and body. */
+static void handle_event(struct command *c)
+{
+	struct event *ev = &c->ev;
+	idem_fp h = idem_fp_init();
+
+	ev->kind = c->row->kind;
+	ev->actor = c->who.sub;
+	if (c->m->id) {
+		for (int i = 0; i < EVENT_UUID_LEN; i++)
+			ev->conversation_id[i] = (char)tolower(
+			    (unsigned char)c->m->id[i]);
+		ev->conversation_id[EVENT_UUID_LEN] = '\0';
+	}
+	ev->name = c->body.value[FIELD_NAME];
+	ev->message_content = c->body.value[FIELD_MESSAGE_CONTENT];
+	ev->participant_id = c->m->participant ? c->m->participant :
+	    c->body.value[FIELD_PARTICIPANT_ID];
+	h = idem_fp_add(h, decide_event_name(ev->kind),
+	    strlen(decide_event_name(ev->kind)));
+	h = idem_fp_add(h, ev->conversation_id, strlen(ev->conversation_id));
+	if (ev->participant_id)
+		h = idem_fp_add(h, ev->participant_id, strlen(ev->participant_id));
+	for (int f = 0; f < FIELD__MAX; f++)
+		if (c->body.value[f])
+			h = idem_fp_add(h, c->body.value[f], c->body.len[f]);
+	idem_fp_hex(h, c->fingerprint);
+}
+
+static void handle_store_error(struct response *resp, int rc)
+{
+	response_header(resp, "Retry-After", "1");
+	problem_set(resp, PROB_UNAVAILABLE, store_strerror(rc));
+}
+
+/* Answers a repeat of an Idempotency-Key with the stored answer. */
+static void handle_replay(struct response *resp, int status, char *body,
+    size_t len)
+{
+	response_header(resp, "Idempotent-Replayed", "true");
+	response_set(resp, status, "application/json", body, len);
+}
+
+/* Inside the transaction: replay check, state, decision, event rows. */
+static int handle_decide(struct command *c, struct response *resp,
+    char **payload, size_t *len)
+{
+	struct store *st = c->app->store;
+	struct conv_state cs = { 0 };
+	int status, rc = 0;
+	char *stored;
+
+	if (c->idem.key) {
+		rc = store_idem_find(st, &c->idem,
+		    c->app->cfg->idempotency_ttl_s, &status, &stored, len);
+		if (rc == STORE_IDEM_REPLAY)
+			handle_replay(resp, status, stored, *len);
+		else if (rc == STORE_IDEM_MISMATCH)
+			problem_set(resp, PROB_IDEM_MISMATCH, NULL);
+		if (rc != STORE_IDEM_NEW)
+			return rc < 0 ? rc : 1;
+	}
+	if (c->ev.kind != CMD_CREATE)
+		rc = store_load(st, c->ev.conversation_id, c->who.sub,
+		    c->ev.participant_id, &cs);
+	enum refusal why = rc ? REFUSE_NONE : decide(c->ev.kind, &cs);
+	if (rc || why) {
+		if (why)
+			problem_set(resp, problem_from_refusal(why), NULL);
+		return rc ? rc : 1;
+	}
+	if (event_stamp(&c->ev) != 0 || !(*payload = event_encode(&c->ev, len)))
+		return STORE_ENOMEM;
+	return store_apply(st, &c->ev, *payload, *len,
+	    c->idem.key ? &c->idem : NULL);
+}
+
+/* One transaction: 201 only after it committed. */
+static void handle_persist(struct command *c, struct response *resp)
+{
+	char *payload = NULL;
+	size_t len = 0;
+	int rc = store_begin(c->app->store);
+
+	if (rc == 0)
+		rc = handle_decide(c, resp, &payload, &len);
+	if (rc == 0)
+		rc = store_commit(c->app->store);
+	else
+		store_rollback(c->app->store);
+	if (rc < 0) {
+		free(payload);
+		handle_store_error(resp, rc);
+		return;
+	}
+	if (rc > 0)
+		return;		/* refused or replayed: resp is filled */
+	if (c->ev.kind == CMD_CREATE)
+		response_header(resp, "Location", "/conversations/%s",
+		    c->ev.conversation_id);
+	response_set(resp, 201, "application/json", payload, len);
+}
+
+static void handle_command(struct command *c, struct response *resp)
+{
+	c->row = &command_rows[c->m->action];
+	if (handle_path(c, resp) == 0 && handle_body(c, resp) == 0 &&
+	    handle_idem_key(c, resp) == 0) {
+		handle_event(c);
+		handle_persist(c, resp);
+	}
+	body_free(&c->body);
+}
+
+void handle(const struct app *app, const struct request *req,
+    struct response *resp)
+{
+	struct route_match m;
+	struct command c = { .app = app, .req = req, .m = &m };
+	int rc = route_match(req->method, req->uri, &m);
+
+	if (rc == ROUTE_PREFLIGHT) {
+		cors_preflight(resp, app->cfg->cors_origins, req->origin, m.allow);
+		return;
+	}
+	cors_headers(resp, app->cfg->cors_origins, req->origin);
+	if (rc == ROUTE_EMETHOD)
+		response_header(resp, "Allow", "%s", m.allow);
+	if (rc != ROUTE_OK)
+		problem_set(resp, rc == ROUTE_EMETHOD ? PROB_METHOD :
+		    PROB_NOT_FOUND, NULL);
+	else if (m.action == ACT_HEALTHZ)
+		probe_health(resp);
+	else if (m.action == ACT_READYZ)
+		probe_ready(app->store, resp);
+	else if (handle_auth(&c, resp) != 0)
+		return;
+	else if (m.action == ACT_TEST)
+		probe_token(&c.who, resp);
+	else
+		handle_command(&c, resp);
+}
