@@ -1,0 +1,39 @@
+#!/bin/sh
+# run.sh: `make run`.  Starts Kafka (unless BOOTSTRAP_SERVERS is set),
+# lighttpd with the responders on 127.0.0.1:${PORT:-8000}, prints a curl
+# command with a dev token, and stays in the foreground until Ctrl-C or
+# SIGTERM, then stops everything it started.
+set -u
+. "$(dirname "$0")/stack.sh"
+
+STATE="$STACK_ROOT/var"
+PORT="${PORT:-8000}"
+export TOPIC="${TOPIC:-conversations}"
+mkdir -p "$STATE" && chmod 700 "$STATE"
+
+trap 'stack_stop; exit 0' INT TERM
+trap 'stack_stop' EXIT
+stack_kafka "$STATE" 9092
+stack_keys "$STATE"
+stack_lighttpd "$STATE" "$PORT"
+
+if [ -s "$STACK_PRIVATE_KEY" ]; then
+	TOKEN=$("$STACK_ROOT/build/msgcmd-token" --key "$STACK_PRIVATE_KEY" \
+	    --sub alice --ttl 3600)
+else
+	TOKEN='<a token from your Keycloak realm>'
+fi
+cat <<MSG
+
+msgcmd is ready on http://127.0.0.1:$PORT (Kafka: $BOOTSTRAP_SERVERS, topic: $TOPIC)
+Create a conversation (dev token for "alice", valid one hour):
+
+  curl -i -X POST http://127.0.0.1:$PORT/conversations/ \\
+    -H 'Authorization: Bearer $TOKEN' \\
+    -H 'Content-Type: application/json' -d '{"name":"hello"}'
+
+Watch the topic:  kcat -C -b $BOOTSTRAP_SERVERS -t $TOPIC -f '%k %s\\n'
+More tokens:      build/msgcmd-token --key $STACK_PRIVATE_KEY --sub bob
+Logs:             $MSGCMD_ERRORLOG      Stop: Ctrl-C
+MSG
+wait "$STACK_LIGHTTPD_PID"

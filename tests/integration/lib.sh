@@ -1,0 +1,70 @@
+# lib.sh: helpers for the black-box tests, sourced by each t*.sh.  The
+# runner (tests/run.sh) exports PORT, PRIVATE_KEY, TOPIC, BOOTSTRAP_SERVERS,
+# STATE and ACCEPTED (a file of every 201 body, one per line, in order).
+# Each check prints "ok - ..." or "not ok - ..."; the runner counts them.
+
+export LC_ALL=C
+BASE="http://127.0.0.1:$PORT"
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# token SUB [msgcmd-token options...]: a token signed with the test key.
+token() {
+	local sub=$1
+	shift
+	"$ROOT/build/msgcmd-token" --key "$PRIVATE_KEY" --sub "$sub" "$@"
+}
+
+# req METHOD PATH [curl args...]: sets STATUS, BODY and HEADERS.
+req() {
+	local method=$1 path=$2 hdrs
+	shift 2
+	hdrs=$(mktemp)
+	BODY=$(curl -s -X "$method" -D "$hdrs" "$BASE$path" "$@")
+	STATUS=$(awk 'NR==1 {print $2}' "$hdrs")
+	HEADERS=$(tr -d '\r' <"$hdrs")
+	rm -f "$hdrs"
+	if [ "$STATUS" = 201 ]; then
+		printf '%s\n' "$BODY" >>"$ACCEPTED"
+	fi
+}
+
+# as SUB METHOD PATH [curl args...]: req with SUB's bearer token.
+as() {
+	local sub=$1 method=$2 path=$3
+	shift 3
+	req "$method" "$path" -H "Authorization: Bearer $(token "$sub")" "$@"
+}
+
+# "${JSON[@]}" -d DATA: a JSON request body.
+JSON=(-H 'Content-Type: application/json')
+
+ok() { echo "ok - $1"; }
+not_ok() { echo "not ok - $1"; }
+
+# is DESC GOT WANT
+is() {
+	if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1: got '$2', want '$3'"; fi
+}
+
+# status_is DESC WANT: checks the last response's status.
+status_is() {
+	if [ "$STATUS" == "$2" ]; then ok "$1"; else
+		not_ok "$1: status $STATUS, want $2; body: ${BODY:0:300}"; fi
+}
+
+# header_has DESC LINE-REGEX: the last response has a matching header.
+header_has() {
+	if grep -Eiq "$2" <<<"$HEADERS"; then ok "$1"; else
+		not_ok "$1: no header matching /$2/ in: $(tr '\n' '|' <<<"$HEADERS")"; fi
+}
+
+# body_is DESC JQ-FILTER WANT: checks a value of the last JSON body.
+body_is() {
+	is "$1" "$(jq -r "$2" <<<"$BODY" 2>/dev/null)" "$3"
+}
+
+# create SUB NAME: creates a conversation and prints its id.
+create() {
+	as "$1" POST /conversations/ "${JSON[@]}" -d "{\"name\":\"$2\"}"
+	jq -r .id <<<"$BODY"
+}
