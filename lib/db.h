@@ -3,6 +3,8 @@
 #ifndef MSGCMD_DB_H
 #define MSGCMD_DB_H
 
+#include <stddef.h>
+
 #include <sqlite3.h>
 
 struct config;
