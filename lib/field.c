@@ -1,0 +1,172 @@
+/* field.c: the allowlist of body fields and their validation, with the
+ * messages of Django REST framework, which the original service used. */
+#include "field.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "body.h"
+
+static const char *const field_names[FIELD__MAX] = {
+	[FIELD_NAME] = "name",
+	[FIELD_MESSAGE_CONTENT] = "message_content",
+	[FIELD_PARTICIPANT_ID] = "participant_id",
+};
+
+/* One row per check, in the order they are tried; the first that fails
+ * gives the field's message.  A NULL message is built by field_too_long,
+ * since it names the limit. */
+struct field_rule {
+	int (*fails)(const struct body *b, enum field_id id, size_t max);
+	const char *message;
+};
+
+/* The "too long" messages, one buffer per field so that each errors[]
+ * entry stays valid until the next field_check.  Responder processes
+ * handle one request at a time on one thread, so static storage is safe;
+ * a threaded caller would need its own. */
+static char field_too_long_msg[FIELD__MAX][80];
+
+static int field_missing(const struct body *b, enum field_id id, size_t max)
+{
+	(void)max;
+	return b->value[id] == NULL && !b->not_string[id];
+}
+
+static int field_not_string(const struct body *b, enum field_id id,
+    size_t max)
+{
+	(void)max;
+	return b->value[id] == NULL;
+}
+
+static int field_blank(const struct body *b, enum field_id id, size_t max)
+{
+	(void)max;
+	return b->len[id] == 0;
+}
+
+static int field_has_nul(const struct body *b, enum field_id id, size_t max)
+{
+	(void)max;
+	return memchr(b->value[id], '\0', b->len[id]) != NULL;
+}
+
+static int field_bad_utf8(const struct body *b, enum field_id id, size_t max)
+{
+	(void)max;
+	return field_utf8_chars(b->value[id], b->len[id]) < 0;
+}
+
+static int field_too_long(const struct body *b, enum field_id id, size_t max)
+{
+	long chars = field_utf8_chars(b->value[id], b->len[id]);
+	if (chars < 0 || (size_t)chars <= max)
+		return 0;
+	snprintf(field_too_long_msg[id], sizeof(field_too_long_msg[id]),
+	    "Ensure this field has no more than %zu characters.", max);
+	return 1;
+}
+
+static const struct field_rule field_rules[] = {
+	{ field_missing, "This field is required." },
+	{ field_not_string, "Not a valid string." },
+	{ field_blank, "This field may not be blank." },
+	{ field_has_nul, "This field may not contain NUL characters." },
+	{ field_bad_utf8, "Not valid UTF-8 text." },
+	{ field_too_long, NULL },
+};
+
+const char *field_name(enum field_id id)
+{
+	if ((unsigned)id >= FIELD__MAX)
+		return NULL;
+	return field_names[id];
+}
+
+int field_lookup(const char *name, size_t len)
+{
+	for (int i = 0; i < FIELD__MAX; i++)
+		if (strlen(field_names[i]) == len &&
+		    memcmp(field_names[i], name, len) == 0)
+			return i;
+	return -1;
+}
+
+/* Returns the message of the first rule field id breaks, or NULL. */
+static const char *field_first_error(const struct body *b, enum field_id id,
+    size_t max)
+{
+	size_t rules = sizeof(field_rules) / sizeof(field_rules[0]);
+	for (size_t r = 0; r < rules; r++)
+		if (field_rules[r].fails(b, id, max))
+			return field_rules[r].message != NULL ?
+			    field_rules[r].message : field_too_long_msg[id];
+	return NULL;
+}
+
+int field_check(const struct body *b, unsigned need,
+    const size_t max_chars[FIELD__MAX], const char *errors[FIELD__MAX])
+{
+	int failed = 0;
+	for (int id = 0; id < FIELD__MAX; id++) {
+		errors[id] = NULL;
+		if (need & (1u << id))
+			errors[id] = field_first_error(b, id, max_chars[id]);
+		failed += errors[id] != NULL;
+	}
+	return failed;
+}
+
+/* Well-formed UTF-8 per RFC 3629 section 4, one row per lead-byte range:
+ * how many continuation bytes follow and the range allowed for the first
+ * of them (the narrower ranges exclude overlongs, surrogates and code
+ * points above U+10FFFF); later continuation bytes are 80-BF. */
+static const struct field_utf8_row {
+	unsigned char lead_lo, lead_hi, more, next_lo, next_hi;
+} field_utf8_rows[] = {
+	{ 0x00, 0x7f, 0, 0, 0 },
+	{ 0xc2, 0xdf, 1, 0x80, 0xbf },
+	{ 0xe0, 0xe0, 2, 0xa0, 0xbf },
+	{ 0xe1, 0xec, 2, 0x80, 0xbf },
+	{ 0xed, 0xed, 2, 0x80, 0x9f },
+	{ 0xee, 0xef, 2, 0x80, 0xbf },
+	{ 0xf0, 0xf0, 3, 0x90, 0xbf },
+	{ 0xf1, 0xf3, 3, 0x80, 0xbf },
+	{ 0xf4, 0xf4, 3, 0x80, 0x8f },
+};
+
+/* Returns the length of the well-formed sequence at s (n bytes left),
+ * or 0 when it is not one. */
+static size_t field_utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t rows = sizeof(field_utf8_rows) / sizeof(field_utf8_rows[0]);
+	for (size_t r = 0; r < rows; r++) {
+		const struct field_utf8_row *row = &field_utf8_rows[r];
+		if (s[0] < row->lead_lo || s[0] > row->lead_hi)
+			continue;
+		if (n <= row->more)
+			return 0;
+		if (row->more > 0 &&
+		    (s[1] < row->next_lo || s[1] > row->next_hi))
+			return 0;
+		for (size_t k = 2; k <= row->more; k++)
+			if (s[k] < 0x80 || s[k] > 0xbf)
+				return 0;
+		return 1 + (size_t)row->more;
+	}
+	return 0;
+}
+
+long field_utf8_chars(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	long chars = 0;
+	for (size_t i = 0; i < len; chars++) {
+		size_t k = field_utf8_seq(u + i, len - i);
+		if (k == 0)
+			return -1;
+		i += k;
+	}
+	return chars;
+}
