@@ -2,7 +2,7 @@
 # `make run` and `make test` are the two commands a newcomer needs; both
 # install what is missing first (target deps).
 
-PKGS      := fcgi json-c libjwt sqlite3 rdkafka
+PKGS      := fcgi json-c libjwt libcrypto sqlite3 rdkafka
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 WARN      := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \

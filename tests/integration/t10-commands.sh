@@ -49,7 +49,7 @@ body_is "sent event fields" '[.user_id,.conversation_id] | join(",")' "bob,$CID"
 as alice POST "/conversations/$CID/" -F 'message_content=from a form'
 status_is "owner sends a message (multipart, trailing slash)" 201
 
-as alice POST "/conversations/$CID/members/bob/remove"
+as alice POST "/conversations/$CID/members/bob/remove" -d ''
 status_is "owner removes bob (POST .../remove)" 201
 body_is "removed event name" .event userRemovedParticipantToConversation
 body_is "removed event fields" '[.user_id,.participant_id,.conversation_id] | join(",")' "alice,bob,$CID"
