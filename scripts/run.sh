@@ -10,6 +10,9 @@ STATE="$STACK_ROOT/var"
 PORT="${PORT:-8000}"
 export TOPIC="${TOPIC:-conversations}"
 mkdir -p "$STATE" && chmod 700 "$STATE"
+# Responders run with lighttpd's working directory unknown to the user:
+# point them at the checkout's .env explicitly when there is one.
+[ -f "$STACK_ROOT/.env" ] && export ENV_FILE="$STACK_ROOT/.env"
 
 trap 'stack_stop; exit 0' INT TERM
 trap 'stack_stop' EXIT
@@ -32,7 +35,8 @@ Create a conversation (dev token for "alice", valid one hour):
     -H 'Authorization: Bearer $TOKEN' \\
     -H 'Content-Type: application/json' -d '{"name":"hello"}'
 
-Watch the topic:  kcat -C -b $BOOTSTRAP_SERVERS -t $TOPIC -f '%k %s\\n'
+Watch the topic (created with the first event):
+  kcat -C -b $BOOTSTRAP_SERVERS -t $TOPIC -f '%k %s\\n'
 More tokens:      build/msgcmd-token --key $STACK_PRIVATE_KEY --sub bob
 Logs:             $MSGCMD_ERRORLOG      Stop: Ctrl-C
 MSG

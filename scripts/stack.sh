@@ -42,7 +42,8 @@ stack_lighttpd() {
 	export MSGCMD_ROOT="$STACK_ROOT" MSGCMD_STATE="$1" PORT="$2"
 	export MSGCMD_ERRORLOG="${MSGCMD_ERRORLOG:-$1/lighttpd.log}"
 	export DATABASE_PATH="${DATABASE_PATH:-$1/msgcmd.db}"
-	lighttpd -D -f "$STACK_ROOT/lighttpd.conf" &
+	# The responders inherit stderr: their JSON lines join lighttpd's log.
+	lighttpd -D -f "$STACK_ROOT/lighttpd.conf" 2>>"$MSGCMD_ERRORLOG" &
 	STACK_LIGHTTPD_PID=$!
 	stack_wait_ready "$2" || stack_die "lighttpd did not become ready; see $MSGCMD_ERRORLOG"
 }
