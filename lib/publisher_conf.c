@@ -1,0 +1,136 @@
+/* publisher_conf.c: the librdkafka configuration of the publisher: our
+ * defaults, BOOTSTRAP_SERVERS, KAFKA_PROPERTIES and the fixed settings the
+ * delivery guarantees rest on. */
+#include "publisher_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <librdkafka/rdkafka.h>
+
+#include "config.h"
+
+/* The guarantees of SPEC section 6 rest on these: no duplicates and no
+ * reordering within a producer session needs idempotence and acks=all.
+ * KAFKA_PROPERTIES may repeat them (either spelling) but not change them. */
+static const char *const pk_fixed[][3] = {
+	{ "enable.idempotence", "true", "true" },
+	{ "acks", "all", "-1" },
+	{ "request.required.acks", "all", "-1" },
+};
+
+/* Defaults that KAFKA_PROPERTIES may override. */
+static const char *const pk_defaults[][2] = {
+	/* Never expire a queued event: while Kafka is down events wait (up to
+	 * PK_WINDOW in librdkafka, the rest in the outbox) and leave in order
+	 * when it is back.  An expiry would not lose anything either (the
+	 * cursor does not move), but would force a producer restart and
+	 * re-send whatever followed the expired event: duplicates. */
+	{ "message.timeout.ms", "0" },
+	/* The Java client's default partitioner rather than librdkafka's:
+	 * a conversation id maps to the same partition whichever client
+	 * (Java, kafka-python, Streams) produces or co-partitions with it. */
+	{ "partitioner", "murmur2_random" },
+	/* Reconnect within a second of Kafka's return rather than after
+	 * librdkafka's default backoff of up to 10 s: publish lag counts. */
+	{ "reconnect.backoff.max.ms", "1000" },
+	{ "client.id", "msgcmd-publisher" },
+};
+
+/* Returns a pointer to s without surrounding blanks (s is modified). */
+static char *pk_trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	return s;
+}
+
+/* Refuses a KAFKA_PROPERTIES item that would change a fixed setting. */
+static int pk_fixed_ok(const char *key, const char *val, char *errstr,
+    size_t errstr_size)
+{
+	for (size_t i = 0; i < sizeof pk_fixed / sizeof pk_fixed[0]; i++) {
+		if (strcmp(key, pk_fixed[i][0]) != 0 ||
+		    strcmp(val, pk_fixed[i][1]) == 0 ||
+		    strcmp(val, pk_fixed[i][2]) == 0)
+			continue;
+		snprintf(errstr, errstr_size, "KAFKA_PROPERTIES: %s must be %s"
+		    " (publishing guarantees rest on it)", key, pk_fixed[i][1]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Applies one "key=value" item of KAFKA_PROPERTIES. */
+static int pk_apply_one(rd_kafka_conf_t *conf, char *item, char *errstr,
+    size_t errstr_size)
+{
+	char *s = pk_trim(item), *eq, *key, *val, why[256];
+
+	if (*s == '\0')
+		return 0;
+	if ((eq = strchr(s, '=')) == NULL) {
+		snprintf(errstr, errstr_size,
+		    "KAFKA_PROPERTIES: \"%s\" is not key=value", s);
+		return -1;
+	}
+	*eq = '\0';
+	key = pk_trim(s);
+	val = pk_trim(eq + 1);
+	if (pk_fixed_ok(key, val, errstr, errstr_size) != 0)
+		return -1;
+	if (rd_kafka_conf_set(conf, key, val, why, sizeof why) !=
+	    RD_KAFKA_CONF_OK) {
+		snprintf(errstr, errstr_size, "KAFKA_PROPERTIES: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Applies "k=v;k=v" (like kcat -X) on conf. */
+static int pk_apply_props(rd_kafka_conf_t *conf, const char *props,
+    char *errstr, size_t errstr_size)
+{
+	char *copy, *save = NULL, *item;
+	int rc = 0;
+
+	if (props == NULL || *props == '\0')
+		return 0;
+	if ((copy = strdup(props)) == NULL) {
+		snprintf(errstr, errstr_size, "KAFKA_PROPERTIES: out of memory");
+		return -1;
+	}
+	for (item = strtok_r(copy, ";", &save); item != NULL && rc == 0;
+	    item = strtok_r(NULL, ";", &save))
+		rc = pk_apply_one(conf, item, errstr, errstr_size);
+	free(copy);
+	return rc;
+}
+
+int pk_conf_fill(rd_kafka_conf_t *conf, const struct config *cfg,
+    char *errstr, size_t errstr_size)
+{
+	char why[256];
+	size_t i;
+
+	for (i = 0; i < sizeof pk_defaults / sizeof pk_defaults[0]; i++)
+		rd_kafka_conf_set(conf, pk_defaults[i][0], pk_defaults[i][1],
+		    why, sizeof why);
+	if (cfg->bootstrap_servers == NULL || *cfg->bootstrap_servers == '\0' ||
+	    rd_kafka_conf_set(conf, "bootstrap.servers", cfg->bootstrap_servers,
+	    why, sizeof why) != RD_KAFKA_CONF_OK) {
+		snprintf(errstr, errstr_size, "BOOTSTRAP_SERVERS: not set");
+		return -1;
+	}
+	if (pk_apply_props(conf, cfg->kafka_properties, errstr, errstr_size))
+		return -1;
+	for (i = 0; i < sizeof pk_fixed / sizeof pk_fixed[0]; i++)
+		rd_kafka_conf_set(conf, pk_fixed[i][0], pk_fixed[i][1], why,
+		    sizeof why);
+	return 0;
+}

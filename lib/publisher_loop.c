@@ -1,0 +1,199 @@
+/* publisher_loop.c: the lock holder's loop: outbox rows after the last
+ * produced one go to Kafka in seq order, and the cursor follows the
+ * delivery reports over the acknowledged prefix only. */
+#include "publisher_int.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "outbox.h"
+#include "store.h"
+
+#define PUB_BATCH 1000		/* rows fetched and produced per turn */
+#define PUB_IDLE_MS 3		/* idle outbox poll: bounds the publish lag */
+#define PUB_BEAT_MS 1000	/* heartbeat (and idle broker probe) period */
+#define PUB_ADVANCE_MS 10	/* under load, at most one cursor write per */
+#define PUB_RETRY_MS 1000	/* pause after a database or producer failure */
+#define PUB_FLUSH_MS 5000	/* on stop, time Kafka gets to acknowledge */
+
+/* The loop's state during one tenure of the lock. */
+struct pub_loop {
+	struct pub_ctl *ctl;
+	struct outbox *ob;
+	struct pk *k;
+	int64_t produced;	/* last seq handed to librdkafka */
+	int64_t cursor;		/* last seq recorded as published */
+	int64_t advance_at, beat_at, resume_at;	/* monotonic ms */
+	struct outbox_row rows[PUB_BATCH];
+};
+
+static int64_t pub_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void pub_db_error(struct pub_loop *l, const char *what, int rc)
+{
+	log_msg(LOG_LEVEL_WARN, "publisher: %s: %s; retrying", what,
+	    store_strerror(rc));
+	l->resume_at = pub_now_ms() + PUB_RETRY_MS;
+}
+
+/* Hands the rows after the last produced one to librdkafka, as many as
+ * the window has room for.  Returns how many. */
+static int pub_produce(struct pub_loop *l)
+{
+	size_t room = pk_room(l->k);
+	int max = room < PUB_BATCH ? (int)room : PUB_BATCH, n = 0, i, rc;
+
+	if (max == 0 || pub_now_ms() < l->resume_at)
+		return 0;
+	if ((rc = outbox_pending(l->ob, l->produced)) <= 0) {
+		if (rc < 0)
+			pub_db_error(l, "reading the outbox", rc);
+		return 0;
+	}
+	if ((rc = outbox_fetch(l->ob, l->produced, l->rows, max, &n)) != 0) {
+		pub_db_error(l, "reading the outbox", rc);
+		return 0;
+	}
+	/* Stop at the first row librdkafka refuses: it is retried later, and
+	 * nothing after it may overtake it. */
+	for (i = 0; i < n && pk_produce(l->k, &l->rows[i]) == 0; i++)
+		l->produced = l->rows[i].seq;
+	if (i < n)
+		l->resume_at = pub_now_ms() + PUB_RETRY_MS;
+	outbox_rows_free(l->rows, n);
+	return i;
+}
+
+/* Records the delivered prefix as published; under load at most every
+ * PUB_ADVANCE_MS, since each write is a commit the responders wait on. */
+static void pub_advance(struct pub_loop *l, int force)
+{
+	int64_t done = pk_delivered(l->k), now = pub_now_ms();
+	int rc;
+
+	if (done <= l->cursor || (!force && now < l->advance_at))
+		return;
+	rc = outbox_advance(l->ob, done, (long)getpid(), pk_state_name(l->k));
+	l->advance_at = now + (rc == 0 ? PUB_ADVANCE_MS : PUB_RETRY_MS);
+	if (rc != 0) {
+		log_msg(LOG_LEVEL_WARN, "publisher: cannot record seq %" PRId64
+		    " as published: %s", done, store_strerror(rc));
+		return;
+	}
+	l->cursor = done;
+	l->beat_at = now + PUB_BEAT_MS;
+}
+
+static void pub_heartbeat(struct pub_loop *l)
+{
+	int64_t now = pub_now_ms();
+	int rc;
+
+	if (now < l->beat_at)
+		return;
+	pk_probe(l->k);
+	rc = outbox_heartbeat(l->ob, (long)getpid(), pk_state_name(l->k));
+	if (rc != 0)
+		log_msg(LOG_LEVEL_WARN, "publisher: heartbeat: %s",
+		    store_strerror(rc));
+	l->beat_at = pub_now_ms() + PUB_BEAT_MS;
+}
+
+/* After a fatal producer error or an undelivered event: a new producer
+ * starts again after the delivered prefix.  What the old one sent beyond
+ * it may reach Kafka twice (see docs/KAFKA.md). */
+static int pub_restart(struct pub_loop *l)
+{
+	char err[256];
+	int64_t from;
+
+	pub_advance(l, 1);
+	from = pk_delivered(l->k);
+	pk_free(l->k);
+	pub_sleep(l->ctl, PUB_RETRY_MS);
+	if ((l->k = pk_new(l->ctl->cfg, from, err, sizeof err)) == NULL) {
+		log_msg(LOG_LEVEL_ERROR, "publisher: %s", err);
+		return -1;
+	}
+	log_msg(LOG_LEVEL_WARN, "publisher: producer restarted after seq %"
+	    PRId64, from);
+	l->produced = from;
+	return 0;
+}
+
+/* Publishes until asked to stop; then gives Kafka PUB_FLUSH_MS to
+ * acknowledge what is queued and records how far it got. */
+static int pub_publish(struct pub_loop *l)
+{
+	int rc = 0;
+
+	log_msg(LOG_LEVEL_INFO, "publisher: holding the lock; publishing after"
+	    " seq %" PRId64, l->cursor);
+	while (rc == 0 && !pub_stopping(l->ctl)) {
+		if (pk_broken(l->k)) {
+			rc = pub_restart(l);
+			continue;
+		}
+		int n = pub_produce(l);
+		pk_poll(l->k, n > 0 ? 0 : PUB_IDLE_MS);
+		pub_advance(l, 0);
+		pub_heartbeat(l);
+	}
+	if (l->k != NULL) {
+		pk_flush(l->k, PUB_FLUSH_MS);
+		pub_advance(l, 1);
+	}
+	outbox_heartbeat(l->ob, (long)getpid(), "stopped");
+	return rc;
+}
+
+/* Opens the outbox and a producer starting after the cursor. */
+static int pub_open(struct pub_loop *l, char *err, size_t err_size)
+{
+	int rc = outbox_open(&l->ob, l->ctl->cfg, err, err_size);
+
+	if (rc == 0 && (rc = outbox_cursor(l->ob, &l->cursor)) != 0)
+		snprintf(err, err_size, "DATABASE_PATH: publisher cursor: %s",
+		    store_strerror(rc));
+	if (rc == 0 && (l->k = pk_new(l->ctl->cfg, l->cursor, err,
+	    err_size)) == NULL)
+		rc = -1;
+	l->produced = l->cursor;
+	return rc;
+}
+
+/* One tenure of the lock.  Returns 0 after a stop request, -1 when the
+ * database or the producer could not be opened (the caller retries). */
+int pub_tenure(struct pub_ctl *ctl)
+{
+	struct pub_loop *l = calloc(1, sizeof *l);
+	char err[256];
+	int rc;
+
+	if (l == NULL) {
+		log_msg(LOG_LEVEL_ERROR, "publisher: out of memory");
+		return -1;
+	}
+	l->ctl = ctl;
+	if ((rc = pub_open(l, err, sizeof err)) == 0)
+		rc = pub_publish(l);
+	else
+		log_msg(LOG_LEVEL_ERROR, "publisher: %s", err);
+	pk_free(l->k);
+	outbox_close(l->ob);
+	free(l);
+	return rc;
+}
+
