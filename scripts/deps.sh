@@ -5,7 +5,7 @@ set -eu
 
 PKGS="gcc make pkg-config libc6-dev libfcgi-dev libjson-c-dev libjwt-dev
 libsqlite3-dev librdkafka-dev check libsubunit-dev libssl-dev lighttpd kcat
-curl jq openssl sqlite3 maven ca-certificates"
+curl jq openssl sqlite3 maven ca-certificates python3"
 
 missing=""
 for p in $PKGS; do

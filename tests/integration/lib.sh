@@ -23,9 +23,15 @@ req() {
 	STATUS=$(awk 'NR==1 {print $2}' "$hdrs")
 	HEADERS=$(tr -d '\r' <"$hdrs")
 	rm -f "$hdrs"
-	if [ "$STATUS" = 201 ]; then
+	# A replayed answer is not a new event: t90 counts each event once.
+	if [ "$STATUS" = 201 ] && ! grep -qi '^idempotent-replayed: true' <<<"$HEADERS"; then
 		printf '%s\n' "$BODY" >>"$ACCEPTED"
 	fi
+}
+
+# free_port: prints a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # as SUB METHOD PATH [curl args...]: req with SUB's bearer token.
