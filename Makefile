@@ -25,7 +25,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps run test unit integration lint clean kafka
+.PHONY: all deps run test unit lint clean kafka chaos
 all: $(PROGS) $(UNIT_BIN)
 
 deps:
@@ -66,6 +66,10 @@ run: deps all
 test: deps
 	$(Q)$(MAKE) --no-print-directory all lint
 	$(Q)tests/run.sh
+
+# At least 20000 commands, 50 SIGKILLs, 3 broker restarts; prints figures.
+chaos: deps all
+	$(Q)tests/chaos/chaos.sh
 
 clean:
 	rm -rf $(B)

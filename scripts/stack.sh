@@ -3,7 +3,8 @@
 # a dev key pair (unless KEYCLOAK_PUBLIC_KEY is set) and lighttpd with
 # the responders.  Only processes started here are ever stopped, by pid.
 
-STACK_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# Callers outside scripts/ and tests/ set STACK_ROOT first.
+STACK_ROOT=${STACK_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 
 stack_die() { echo "msgcmd: $*" >&2; exit 1; }
 
