@@ -124,6 +124,16 @@ static int store_text(sqlite3_stmt *s, int i, const char *t)
 	return sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC);
 }
 
+/* Runs sql (several statements, no parameters); rolls back on error. */
+static int store_exec(struct store *st, const char *sql)
+{
+	int err = db_err(sqlite3_exec(st->db, sql, NULL, NULL, NULL));
+
+	if (err != 0)
+		store_rollback(st);
+	return err;
+}
+
 void store_close(struct store *st)
 {
 	int i;
@@ -331,6 +341,48 @@ int store_apply(struct store *st, const struct event *ev,
 	if (err == 0 && idem != NULL)
 		err = store_apply_idem(st, idem, payload, len);
 	return err;
+}
+
+int store_replay(struct store *st, const struct event *ev)
+{
+	if ((unsigned)ev->kind >= CMD__MAX)
+		return STORE_EIO;
+	return store_apply_state(st, ev);
+}
+
+/* These two run once per rebuild, so they are prepared when called, not
+ * in store_open(): the responders never need them. */
+int store_replay_seq(struct store *st, int64_t last_seq)
+{
+	char sql[256];
+
+	/* sqlite_sequence holds the AUTOINCREMENT high-water mark of outbox;
+	 * SQLite documents it as writable.  A number, so no injection. */
+	snprintf(sql, sizeof sql, "BEGIN IMMEDIATE;"
+	    " DELETE FROM sqlite_sequence WHERE name = 'outbox';"
+	    " INSERT INTO sqlite_sequence(name, seq) VALUES ('outbox', %lld);"
+	    " UPDATE publisher SET published_seq = %lld WHERE id = 1; COMMIT;",
+	    (long long)last_seq, (long long)last_seq);
+	return store_exec(st, sql);
+}
+
+int store_count(struct store *st, struct store_counts *c)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	rc = sqlite3_prepare_v2(st->db, "SELECT"
+	    " (SELECT COUNT(*) FROM conversations),"
+	    " (SELECT COUNT(*) FROM conversations WHERE deleted),"
+	    " (SELECT COUNT(*) FROM members)", -1, &s, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		c->conversations = sqlite3_column_int64(s, 0);
+		c->deleted = sqlite3_column_int64(s, 1);
+		c->members = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	return db_err(rc);
 }
 
 int store_health(struct store *st, struct store_health *h)

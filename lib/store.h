@@ -79,6 +79,30 @@ int store_load(struct store *st, const char *conv_id, const char *actor,
 int store_apply(struct store *st, const struct event *ev,
     const char *payload, size_t len, const struct store_idem *idem);
 
+/* What a rebuilt write model holds, for msgcmd-rebuild's summary. */
+struct store_counts {
+	int64_t conversations;	/* deleted ones included */
+	int64_t deleted;
+	int64_t members;
+};
+
+/* Applies only the state rows of ev (conversation, members), the same
+ * rows store_apply writes, with no outbox or idempotency row: rebuilding
+ * the write model from the topic, where the event is published already.
+ * Runs inside the caller's transaction.  Returns 0 or a negative
+ * store_err; the caller then commits or rolls back. */
+int store_replay(struct store *st, const struct event *ev);
+
+/* Makes a rebuilt database continue the topic's sequence: the next
+ * outbox row gets seq last_seq + 1 and the publisher cursor is last_seq,
+ * so nothing counts as unpublished and no msgcmd-seq is used twice.
+ * Only for a database whose outbox is empty; runs its own transaction,
+ * so none may be open.  Returns 0 or a negative store_err. */
+int store_replay_seq(struct store *st, int64_t last_seq);
+
+/* Counts conversations and members.  Returns 0 or a negative store_err. */
+int store_count(struct store *st, struct store_counts *c);
+
 /* Commits.  Returns 0, or a negative store_err after rolling back. */
 int store_commit(struct store *st);
 
