@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "auth.h"
 #include "body.h"
 #include "config.h"
@@ -14,6 +16,7 @@
 #include "event.h"
 #include "http.h"
 #include "idem.h"
+#include "log.h"
 #include "probe.h"
 #include "problem.h"
 #include "route.h"
@@ -124,7 +127,6 @@ static int handle_path(struct command *c, struct response *resp)
 static void handle_event(struct command *c)
 {
 	struct event *ev = &c->ev;
-	idem_fp h = idem_fp_init();
 
 	ev->kind = c->row->kind;
 	ev->actor = c->who.sub;
@@ -138,32 +140,60 @@ static void handle_event(struct command *c)
 	ev->message_content = c->body.value[FIELD_MESSAGE_CONTENT];
 	ev->participant_id = c->m->participant ? c->m->participant :
 	    c->body.value[FIELD_PARTICIPANT_ID];
-	h = idem_fp_add(h, decide_event_name(ev->kind),
-	    strlen(decide_event_name(ev->kind)));
-	h = idem_fp_add(h, ev->conversation_id, strlen(ev->conversation_id));
-	if (ev->participant_id)
-		h = idem_fp_add(h, ev->participant_id, strlen(ev->participant_id));
-	for (int f = 0; f < FIELD__MAX; f++)
-		if (c->body.value[f])
-			h = idem_fp_add(h, c->body.value[f], c->body.len[f]);
-	idem_fp_hex(h, c->fingerprint);
+	idem_fingerprint(ev, &c->body, c->row->fields, c->fingerprint);
 }
 
+/* The store could not commit (busy, full, read-only): nothing was
+ * written, and the client may retry.  The log line is what tells an
+ * operator why a command was not stored. */
 static void handle_store_error(struct response *resp, int rc)
 {
+	log_msg(LOG_LEVEL_WARN, "store: command not stored: %s",
+	    store_strerror(rc));
 	response_header(resp, "Retry-After", "1");
 	problem_set(resp, PROB_UNAVAILABLE, store_strerror(rc));
 }
 
-/* Answers a repeat of an Idempotency-Key with the stored answer. */
-static void handle_replay(struct response *resp, int status, char *body,
-    size_t len)
+/* Names a new conversation in Location.  The id is read back from the
+ * answer body (the create event, whose "id" is the conversation) because
+ * that is all a replay has; the first answer takes the same path, so
+ * both carry the same header by construction. */
+static void handle_location(struct response *resp, const char *body)
 {
-	response_header(resp, "Idempotent-Replayed", "true");
-	response_set(resp, status, "application/json", body, len);
+	json_object *o = json_tokener_parse(body), *id = NULL;
+	const char *s;
+
+	if (json_object_object_get_ex(o, "id", &id) &&
+	    event_is_uuid(s = json_object_get_string(id)))
+		response_header(resp, "Location", "/conversations/%s", s);
+	json_object_put(o);
 }
 
-/* Inside the transaction: replay check, state, decision, event rows. */
+/* Sets the answer of a command, first or replayed; body is malloc'd and
+ * NUL-terminated, and resp takes it. */
+static void handle_answer(const struct command *c, struct response *resp,
+    int status, char *body, size_t len)
+{
+	if (status == 201 && c->ev.kind == CMD_CREATE)
+		handle_location(resp, body);
+	response_set(resp, status, status < 400 ? "application/json" :
+	    "application/problem+json", body, len);
+}
+
+/* Answers a repeat of an Idempotency-Key with the stored answer.  The
+ * fingerprint covers the event kind, so the repeat is of the same kind
+ * as the request that stored it. */
+static void handle_replay(const struct command *c, struct response *resp,
+    int status, char *body, size_t len)
+{
+	response_header(resp, "Idempotent-Replayed", "true");
+	handle_answer(c, resp, status, body, len);
+}
+
+/* Inside the transaction: replay check, state, decision, event rows.
+ * Only an accepted command stores its answer under the key.  A refusal
+ * rolls back and leaves nothing, so a repeat is decided afresh against
+ * the state of its time: it can still make at most one event. */
 static int handle_decide(struct command *c, struct response *resp,
     char **payload, size_t *len)
 {
@@ -176,7 +206,7 @@ static int handle_decide(struct command *c, struct response *resp,
 		rc = store_idem_find(st, &c->idem,
 		    c->app->cfg->idempotency_ttl_s, &status, &stored, len);
 		if (rc == STORE_IDEM_REPLAY)
-			handle_replay(resp, status, stored, *len);
+			handle_replay(c, resp, status, stored, *len);
 		else if (rc == STORE_IDEM_MISMATCH)
 			problem_set(resp, PROB_IDEM_MISMATCH, NULL);
 		if (rc != STORE_IDEM_NEW)
@@ -197,7 +227,8 @@ static int handle_decide(struct command *c, struct response *resp,
 	    c->idem.key ? &c->idem : NULL);
 }
 
-/* One transaction: 201 only after it committed. */
+/* One transaction: 201 only after it committed.  A refusal or a replay
+ * (rc > 0) has filled resp already. */
 static void handle_persist(struct command *c, struct response *resp)
 {
 	char *payload = NULL;
@@ -213,14 +244,9 @@ static void handle_persist(struct command *c, struct response *resp)
 	if (rc < 0) {
 		free(payload);
 		handle_store_error(resp, rc);
-		return;
+	} else if (rc == 0) {
+		handle_answer(c, resp, 201, payload, len);
 	}
-	if (rc > 0)
-		return;		/* refused or replayed: resp is filled */
-	if (c->ev.kind == CMD_CREATE)
-		response_header(resp, "Location", "/conversations/%s",
-		    c->ev.conversation_id);
-	response_set(resp, 201, "application/json", payload, len);
 }
 
 static void handle_command(struct command *c, struct response *resp)

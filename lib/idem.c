@@ -7,6 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "body.h"
+#include "decide.h"
+#include "event.h"
+
 int idem_key_valid(const char *key)
 {
 	size_t n = 0;
@@ -42,4 +46,22 @@ idem_fp idem_fp_add(idem_fp h, const char *part, size_t len)
 void idem_fp_hex(idem_fp h, char out[IDEM_FINGERPRINT_LEN + 1])
 {
 	snprintf(out, IDEM_FINGERPRINT_LEN + 1, "%016llx", h);
+}
+
+void idem_fingerprint(const struct event *ev, const struct body *b,
+    unsigned fields, char out[IDEM_FINGERPRINT_LEN + 1])
+{
+	const char *kind = decide_event_name(ev->kind);
+	idem_fp h = idem_fp_add(idem_fp_init(), kind, strlen(kind));
+
+	h = idem_fp_add(h, ev->conversation_id, strlen(ev->conversation_id));
+	/* An added participant enters twice, here and as a body field: the
+	 * order of parts is what keys stored by earlier versions hold. */
+	if (ev->participant_id)
+		h = idem_fp_add(h, ev->participant_id,
+		    strlen(ev->participant_id));
+	for (int f = 0; f < FIELD__MAX; f++)
+		if ((fields & 1u << f) && b->value[f])
+			h = idem_fp_add(h, b->value[f], b->len[f]);
+	idem_fp_hex(h, out);
 }

@@ -20,4 +20,17 @@ idem_fp idem_fp_add(idem_fp h, const char *part, size_t len);
 /* Writes h as IDEM_FINGERPRINT_LEN hex digits plus NUL into out. */
 void idem_fp_hex(idem_fp h, char out[IDEM_FINGERPRINT_LEN + 1]);
 
+struct body;
+struct event;
+
+/* Writes into out the fingerprint of a command: ev's kind, conversation
+ * id and participant, and the values in b of the fields whose bit
+ * (1u << field_id) is set in fields, the ones the command reads.  Parsed
+ * values, not bytes: the same command sent as JSON, urlencoded or
+ * multipart, with unread fields, through a path alias, with a trailing
+ * slash or an upper-case id, is the same request.  The subject is not in
+ * it: keys are scoped to the subject already. */
+void idem_fingerprint(const struct event *ev, const struct body *b,
+    unsigned fields, char out[IDEM_FINGERPRINT_LEN + 1]);
+
 #endif

@@ -1,9 +1,12 @@
 /* test_problem.c: refusal -> status mapping, problem+json bodies, CORS
- * headers, Idempotency-Key syntax and fingerprints. */
+ * headers, Idempotency-Key syntax and request fingerprints. */
 #include <json-c/json.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "body.h"
 #include "cors.h"
+#include "event.h"
 #include "http.h"
 #include "idem.h"
 #include "problem.h"
@@ -130,6 +133,92 @@ START_TEST(test_idem_fingerprint_parts)
 }
 END_TEST
 
+/* One command as handle.c sees it: kind, path ids, body. */
+struct fp_req {
+	enum command_kind kind;
+	const char *conv;		/* path conversation id, "" for create */
+	const char *participant;	/* path participant, or NULL */
+	const char *ctype;
+	const char *body;
+};
+
+#define C1 "0b6f2f1e-7d1a-4c59-9f44-0a8f7c4d2e11"
+#define C2 "5a1d9c3b-2e8f-4b7a-8c6d-1f0e9a8b7c6d"
+#define JSON_T "application/json"
+#define FORM_T "application/x-www-form-urlencoded"
+#define MULTI_T "multipart/form-data; boundary=XX"
+#define MULTI_NAME(v) "--XX\r\nContent-Disposition: form-data; " \
+	"name=\"name\"\r\n\r\n" v "\r\n--XX--\r\n"
+
+/* Pairs of requests and whether they are the same request. */
+static const struct {
+	struct fp_req a, b;
+	int same;
+} fp_cases[] = {
+	{ { CMD_CREATE, "", NULL, JSON_T, "{\"name\":\"idem\"}" },
+	  { CMD_CREATE, "", NULL, FORM_T, "name=idem" }, 1 },
+	{ { CMD_CREATE, "", NULL, JSON_T, "{\"name\":\"idem\"}" },
+	  { CMD_CREATE, "", NULL, MULTI_T, MULTI_NAME("idem") }, 1 },
+	{ { CMD_CREATE, "", NULL, JSON_T, "{\"name\":\"caf\\u00e9 +\"}" },
+	  { CMD_CREATE, "", NULL, FORM_T, "name=caf%C3%A9+%2B" }, 1 },
+	/* Unknown fields and allowlisted ones the command does not read. */
+	{ { CMD_CREATE, "", NULL, JSON_T, "{\"name\":\"idem\"}" },
+	  { CMD_CREATE, "", NULL, JSON_T, "{\"x\":1,\"message_content\":\"m\","
+	    "\"name\":\"idem\"}" }, 1 },
+	{ { CMD_CREATE, "", NULL, JSON_T, "{\"name\":\"idem\"}" },
+	  { CMD_CREATE, "", NULL, JSON_T, "{\"name\":\"idem \"}" }, 0 },
+	{ { CMD_SEND, C1, NULL, JSON_T, "{\"message_content\":\"hi\"}" },
+	  { CMD_SEND, C2, NULL, JSON_T, "{\"message_content\":\"hi\"}" }, 0 },
+	{ { CMD_SEND, "", NULL, JSON_T, "{\"message_content\":\"x\"}" },
+	  { CMD_CREATE, "", NULL, JSON_T, "{\"name\":\"x\"}" }, 0 },
+	{ { CMD_ADD, C1, NULL, JSON_T, "{\"participant_id\":\"bob\"}" },
+	  { CMD_ADD, C1, NULL, FORM_T, "participant_id=bob" }, 1 },
+	{ { CMD_REMOVE, C1, "bob", NULL, "" },
+	  { CMD_REMOVE, C1, "carol", NULL, "" }, 0 },
+	{ { CMD_REMOVE, C1, "bob", NULL, "" },
+	  { CMD_ADD, C1, NULL, FORM_T, "participant_id=bob" }, 0 },
+	{ { CMD_DELETE, C1, NULL, NULL, "" },
+	  { CMD_DELETE, C1, NULL, NULL, "" }, 1 },
+	{ { CMD_DELETE, C1, NULL, NULL, "" },
+	  { CMD_DELETE, C2, NULL, NULL, "" }, 0 },
+};
+
+/* The body fields each kind reads, as handle.c's command table has them. */
+static const unsigned fp_fields[CMD__MAX] = {
+	[CMD_CREATE] = 1u << FIELD_NAME,
+	[CMD_SEND] = 1u << FIELD_MESSAGE_CONTENT,
+	[CMD_ADD] = 1u << FIELD_PARTICIPANT_ID,
+};
+
+/* Parses r's body and fingerprints r the way handle.c does. */
+static void fp_of(const struct fp_req *r, char out[IDEM_FINGERPRINT_LEN + 1])
+{
+	struct body b;
+	struct event ev;
+	char detail[160];
+
+	memset(&ev, 0, sizeof ev);
+	ck_assert_int_eq(body_parse(r->ctype, r->body, strlen(r->body), &b,
+	    detail, sizeof detail), 0);
+	ev.kind = r->kind;
+	snprintf(ev.conversation_id, sizeof ev.conversation_id, "%s", r->conv);
+	ev.participant_id = r->participant ? r->participant :
+	    b.value[FIELD_PARTICIPANT_ID];
+	idem_fingerprint(&ev, &b, fp_fields[r->kind], out);
+	body_free(&b);
+}
+
+START_TEST(test_idem_fingerprint_same_request)
+{
+	char a[IDEM_FINGERPRINT_LEN + 1], b[IDEM_FINGERPRINT_LEN + 1];
+	fp_of(&fp_cases[_i].a, a);
+	fp_of(&fp_cases[_i].b, b);
+	ck_assert_msg((strcmp(a, b) == 0) == fp_cases[_i].same,
+	    "case %d: fingerprints %s and %s, want %s", _i, a, b,
+	    fp_cases[_i].same ? "equal" : "different");
+}
+END_TEST
+
 START_TEST(test_response_header_overflow_dropped)
 {
 	struct response r;
@@ -157,6 +246,8 @@ static Suite *problem_suite(void)
 	tcase_add_test(tc, test_cors_preflight);
 	tcase_add_test(tc, test_idem_key_syntax);
 	tcase_add_test(tc, test_idem_fingerprint_parts);
+	tcase_add_loop_test(tc, test_idem_fingerprint_same_request, 0,
+	    sizeof fp_cases / sizeof fp_cases[0]);
 	tcase_add_test(tc, test_response_header_overflow_dropped);
 	suite_add_tcase(s, tc);
 	return s;
