@@ -52,7 +52,7 @@ static const char *const store_sql[S__MAX] = {
 	    " fingerprint, status, body, created_at)"
 	    " VALUES (?1, ?2, ?3, 201, ?4, ?5)",
 	[S_FIND_IDEM] = "SELECT fingerprint, status, body FROM idempotency"
-	    " WHERE subject = ?1 AND key = ?2 AND created_at > ?3",
+	    " WHERE subject = ?1 AND key = ?2 AND created_at >= ?3",
 	/* seq is the rowid, so "ORDER BY seq DESC LIMIT 1" is one b-tree
 	 * step.  The cursor is a floor for it: published rows may have been
 	 * purged.  One statement, so one snapshot for both numbers. */
