@@ -190,6 +190,19 @@ static void handle_replay(const struct command *c, struct response *resp,
 	handle_answer(c, resp, status, body, len);
 }
 
+/* A refusal under an Idempotency-Key is the key's answer too, as the
+ * IETF draft and Stripe have it: a repeat replays it even if the state
+ * has changed since.  Returns 2 (commit the key row), 1 (nothing to
+ * commit) or a negative store_err. */
+static int handle_remember(struct command *c, const struct response *resp)
+{
+	if (!c->idem.key)
+		return 1;
+	int rc = store_idem_save(c->app->store, &c->idem, resp->status,
+	    resp->body, resp->body_len);
+	return rc < 0 ? rc : 2;
+}
+
 /* Inside the transaction: replay check, state, decision, event rows.
  * Only an accepted command stores its answer under the key.  A refusal
  * rolls back and leaves nothing, so a repeat is decided afresh against
@@ -216,10 +229,11 @@ static int handle_decide(struct command *c, struct response *resp,
 		rc = store_load(st, c->ev.conversation_id, c->who.sub,
 		    c->ev.participant_id, &cs);
 	enum refusal why = rc ? REFUSE_NONE : decide(c->ev.kind, &cs);
-	if (rc || why) {
-		if (why)
-			problem_set(resp, problem_from_refusal(why), NULL);
-		return rc ? rc : 1;
+	if (rc)
+		return rc;
+	if (why) {
+		problem_set(resp, problem_from_refusal(why), NULL);
+		return handle_remember(c, resp);
 	}
 	if (event_stamp(&c->ev) != 0 || !(*payload = event_encode(&c->ev, len)))
 		return STORE_ENOMEM;
@@ -237,10 +251,12 @@ static void handle_persist(struct command *c, struct response *resp)
 
 	if (rc == 0)
 		rc = handle_decide(c, resp, &payload, &len);
-	if (rc == 0)
-		rc = store_commit(c->app->store);
-	else
+	if (rc == 0 || rc == 2) {
+		int committed = store_commit(c->app->store);
+		rc = committed ? committed : rc;
+	} else {
 		store_rollback(c->app->store);
+	}
 	if (rc < 0) {
 		free(payload);
 		handle_store_error(resp, rc);

@@ -50,7 +50,7 @@ static const char *const store_sql[S__MAX] = {
 	/* REPLACE: an expired row for the same key may still be there. */
 	[S_INS_IDEM] = "INSERT OR REPLACE INTO idempotency(subject, key,"
 	    " fingerprint, status, body, created_at)"
-	    " VALUES (?1, ?2, ?3, 201, ?4, ?5)",
+	    " VALUES (?1, ?2, ?3, ?6, ?4, ?5)",
 	[S_FIND_IDEM] = "SELECT fingerprint, status, body FROM idempotency"
 	    " WHERE subject = ?1 AND key = ?2 AND created_at >= ?3",
 	/* seq is the rowid, so "ORDER BY seq DESC LIMIT 1" is one b-tree
@@ -314,16 +314,17 @@ static int store_apply_outbox(struct store *st, const struct event *ev,
 	return store_run(s);
 }
 
-static int store_apply_idem(struct store *st, const struct store_idem *idem,
-    const char *payload, size_t len)
+int store_idem_save(struct store *st, const struct store_idem *idem,
+    int status, const char *body, size_t len)
 {
 	sqlite3_stmt *s = st->stmt[S_INS_IDEM];
 
 	store_text(s, 1, idem->subject);
 	store_text(s, 2, idem->key);
 	store_text(s, 3, idem->fingerprint);
-	sqlite3_bind_blob64(s, 4, payload, len, SQLITE_STATIC);
+	sqlite3_bind_blob64(s, 4, body, len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int(s, 6, status);
 	return store_run(s);
 }
 
@@ -339,7 +340,7 @@ int store_apply(struct store *st, const struct event *ev,
 		err = store_apply_outbox(st, ev, payload, len,
 		    idem ? idem->key : NULL);
 	if (err == 0 && idem != NULL)
-		err = store_apply_idem(st, idem, payload, len);
+		err = store_idem_save(st, idem, 201, payload, len);
 	return err;
 }
 

@@ -103,6 +103,13 @@ int store_replay_seq(struct store *st, int64_t last_seq);
 /* Counts conversations and members.  Returns 0 or a negative store_err. */
 int store_count(struct store *st, struct store_counts *c);
 
+/* Records, inside the open transaction, the answer (status and body, len
+ * bytes) given to an Idempotency-Key, so that a repeat replays it; used
+ * for refusals, which write nothing else (store_apply records the 201s).
+ * Returns 0 or a negative store_err. */
+int store_idem_save(struct store *st, const struct store_idem *idem,
+    int status, const char *body, size_t len);
+
 /* Commits.  Returns 0, or a negative store_err after rolling back. */
 int store_commit(struct store *st);
 

@@ -4,7 +4,8 @@
 # Idempotent-Replayed: true and makes no event; a different request under
 # the key is 422; keys are per subject; the fingerprint is over the parsed
 # command, so JSON, form and multipart bodies and path aliases are the
-# same request; refusals and 400s are not stored; malformed keys are 400;
+# same request; refusals (403/404/409) are stored and replayed, 400s
+# are not; malformed keys are 400;
 # concurrent duplicates make one event; the TTL and the mandatory header
 # are checked on stacks of their own.  Events are counted by the outbox
 # sequence that /readyz reports.
@@ -100,24 +101,25 @@ is "another subject's same key is a new command" "$STATUS $(replayed)" "201 no"
 body_is "it creates bob's own conversation" .creator_id bob
 is "another subject's key makes its own event" "$(last_seq)" "$((seq1 + 1))"
 
-# --- refusals and bad input are not stored --------------------------------
+# --- a refusal is the key's answer; bad input is not stored --------------
 KF="$RUN-refused"
 as bob POST "/conversations/$CID" "${JSON[@]}" -H "Idempotency-Key: $KF" \
     -d '{"message_content":"let me in"}'
 status_is "a non-member's message with a key is refused" 403
-as bob POST "/conversations/$CID" "${JSON[@]}" -H "Idempotency-Key: $KF" \
-    -d '{"message_content":"let me in"}'
-is "its repeat is decided again, not replayed" "$STATUS $(replayed)" "403 no"
+first="$BODY"
 as alice POST "/conversations/$CID/members" "${JSON[@]}" -d '{"participant_id":"bob"}'
 status_is "owner adds bob again" 201
 seq1=$(last_seq)
 as bob POST "/conversations/$CID" "${JSON[@]}" -H "Idempotency-Key: $KF" \
     -d '{"message_content":"let me in"}'
-is "once bob is a member the same key is accepted" "$STATUS $(replayed)" "201 no"
-as bob POST "/conversations/$CID" "${JSON[@]}" -H "Idempotency-Key: $KF" \
+is "the repeat replays the stored refusal, although bob is now a member" \
+    "$STATUS $(replayed)" "403 yes"
+is "the replayed refusal is byte-identical" "$BODY" "$first"
+header_has "the replayed refusal is problem+json" '^content-type: application/problem\+json'
+is "no event for the refused key" "$(last_seq)" "$seq1"
+as bob POST "/conversations/$CID" "${JSON[@]}" -H "Idempotency-Key: $KF-new" \
     -d '{"message_content":"let me in"}'
-is "and from then on replayed" "$STATUS $(replayed)" "201 yes"
-is "one event for the key" "$(last_seq)" "$((seq1 + 1))"
+is "a new key is decided against the current state" "$STATUS $(replayed)" "201 no"
 
 KB="$RUN-invalid"
 as alice POST /conversations/ "${JSON[@]}" -H "Idempotency-Key: $KB" -d '{"name":""}'

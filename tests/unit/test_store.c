@@ -322,9 +322,30 @@ START_TEST(test_store_idempotency)
 	    STORE_IDEM_MISMATCH);
 	ck_assert_int_eq(store_idem_find(st, &other_subject, 3600, &status,
 	    &body, &len), STORE_IDEM_NEW);
-	ck_assert_int_eq(store_idem_find(st, &b, 0, &status, &body, &len),
-	    STORE_IDEM_NEW);	/* a TTL of 0 keeps nothing */
 	store_rollback(st);
+}
+END_TEST
+
+START_TEST(test_store_idempotency_refusal_saved)
+{
+	struct store_idem a = { "alice", "k9", "fp-a" };
+	const char problem[] = "{\"status\":403}";
+	int status = 0;
+	char *body = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(store_idem_save(st, &a, 403, problem, strlen(problem)), 0);
+	ck_assert_int_eq(store_commit(st), 0);
+	ck_assert_int_eq(count("SELECT count(*) FROM outbox"), 0);
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(store_idem_find(st, &a, 3600, &status, &body, &len),
+	    STORE_IDEM_REPLAY);
+	store_rollback(st);
+	ck_assert_int_eq(status, 403);
+	ck_assert_str_eq(body, problem);
+	ck_assert_uint_eq(len, strlen(problem));
+	free(body);
 }
 END_TEST
 
@@ -464,6 +485,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_store_begin_drops_stale_transaction);
 	tcase_add_test(tc, test_store_idempotency);
 	tcase_add_test(tc, test_store_idempotency_expired);
+	tcase_add_test(tc, test_store_idempotency_refusal_saved);
 	tcase_add_test(tc, test_store_busy);
 	tcase_add_test(tc, test_store_health);
 	tcase_add_test(tc, test_store_writable_writes_wal);
