@@ -27,6 +27,7 @@ static const char db_schema[] =
     " subject TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,"
     " status INTEGER NOT NULL, body BLOB NOT NULL,"
     " created_at INTEGER NOT NULL, PRIMARY KEY(subject, key)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS idempotency_age ON idempotency(created_at);"
     "CREATE TABLE IF NOT EXISTS publisher("
     " id INTEGER PRIMARY KEY CHECK (id = 1),"
     " published_seq INTEGER NOT NULL, pid INTEGER NOT NULL,"

@@ -1,5 +1,6 @@
 /* outbox.c: the publisher's own SQLite connection: committed events in
- * seq order, the published cursor and the heartbeat row. */
+ * seq order, the published cursor, the heartbeat row and the purge of
+ * expired idempotency rows. */
 #include "outbox.h"
 
 #include <stdio.h>
@@ -11,7 +12,8 @@
 #include "store.h"
 
 enum outbox_stmt {
-	OB_FETCH, OB_CURSOR, OB_ADVANCE, OB_HEARTBEAT, OB_PENDING, OB__MAX
+	OB_FETCH, OB_CURSOR, OB_ADVANCE, OB_HEARTBEAT, OB_PENDING, OB_LAST,
+	OB_PURGE, OB__MAX
 };
 
 /* Prepared once: the publisher runs these in a loop for hours. */
@@ -29,6 +31,13 @@ static const char *const outbox_sql[OB__MAX] = {
 	[OB_HEARTBEAT] = "UPDATE publisher SET pid = ?1, state = ?2, seen = ?3"
 	    " WHERE id = 1",
 	[OB_PENDING] = "SELECT 1 FROM outbox WHERE seq > ?1 LIMIT 1",
+	[OB_LAST] = "SELECT COALESCE(MAX(seq), 0) FROM outbox",
+	/* The table is WITHOUT ROWID, hence the row-value IN.  The subquery
+	 * walks the idempotency_age index, which also holds the key columns,
+	 * so the write lock is held for about LIMIT row deletions. */
+	[OB_PURGE] = "DELETE FROM idempotency WHERE (subject, key) IN"
+	    " (SELECT subject, key FROM idempotency WHERE created_at < ?1"
+	    " LIMIT ?2)",
 };
 
 struct outbox {
@@ -205,4 +214,28 @@ int outbox_pending(struct outbox *ob, int64_t after)
 	if (rc == SQLITE_ROW)
 		return 1;
 	return rc == SQLITE_DONE ? 0 : db_err(rc);
+}
+
+int outbox_last(struct outbox *ob, int64_t *seq)
+{
+	sqlite3_stmt *st = ob->stmt[OB_LAST];
+	int rc = sqlite3_step(st);
+
+	*seq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : db_err(rc);
+}
+
+int outbox_purge_idempotency(struct outbox *ob, int64_t older_than,
+    int limit, int *deleted)
+{
+	sqlite3_stmt *st = ob->stmt[OB_PURGE];
+	int rc;
+
+	*deleted = 0;
+	sqlite3_bind_int64(st, 1, older_than);
+	sqlite3_bind_int(st, 2, limit);
+	if ((rc = outbox_exec(st)) == 0)
+		*deleted = sqlite3_changes(ob->db);
+	return rc;
 }

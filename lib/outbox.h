@@ -1,5 +1,6 @@
 /* outbox.h: the publisher's view of the database: events in commit order
- * after a cursor, the cursor itself, and the publisher's heartbeat row. */
+ * after a cursor, the cursor itself, the publisher's heartbeat row, and
+ * the purge of expired idempotency rows, which only the lock holder runs. */
 #ifndef MSGCMD_OUTBOX_H
 #define MSGCMD_OUTBOX_H
 
@@ -51,5 +52,17 @@ int outbox_heartbeat(struct outbox *ob, long pid, const char *state);
 /* Returns 1 when rows with seq > after exist, 0 when none, negative on
  * error.  Cheap: meant to be polled. */
 int outbox_pending(struct outbox *ob, int64_t after);
+
+/* Reads the highest seq ever committed (0 for an empty outbox) into *seq.
+ * Returns 0 or a negative store_err. */
+int outbox_last(struct outbox *ob, int64_t *seq);
+
+/* Deletes at most limit idempotency rows with created_at < older_than
+ * (unix seconds) in one short transaction, so that responders wait for
+ * it no longer than for a command; call again while *deleted == limit.
+ * Returns 0 with *deleted set, or a negative store_err (then *deleted is
+ * 0 and nothing was deleted). */
+int outbox_purge_idempotency(struct outbox *ob, int64_t older_than,
+    int limit, int *deleted);
 
 #endif

@@ -43,11 +43,17 @@ void pub_sleep(struct pub_ctl *ctl, int ms)
 static int pub_ctl_init(struct pub_ctl *ctl, const struct config *cfg,
     volatile sig_atomic_t *sig_stop, char *errstr, size_t errstr_size)
 {
+	const char *fault;
 	char path[4096];
 
 	ctl->cfg = cfg;
 	ctl->sig_stop = sig_stop;
 	atomic_init(&ctl->stop, 0);
+	/* Test hook for tests/integration/t45-recovery.sh: the lock holder
+	 * dies after this many acknowledgements, before recording them (see
+	 * pub_fault_crash()).  Never set it in production. */
+	fault = getenv("MSGCMD_FAULT_CRASH_AFTER_ACKS");
+	ctl->crash_after_acks = fault != NULL ? strtol(fault, NULL, 10) : 0;
 	if (pk_check(cfg, errstr, errstr_size) != 0)
 		return -1;
 	if ((size_t)snprintf(path, sizeof path, "%s.publisher.lock",

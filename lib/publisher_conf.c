@@ -1,6 +1,6 @@
-/* publisher_conf.c: the librdkafka configuration of the publisher: our
- * defaults, BOOTSTRAP_SERVERS, KAFKA_PROPERTIES and the fixed settings the
- * delivery guarantees rest on. */
+/* publisher_conf.c: the librdkafka configuration of the publisher and of
+ * its recovery consumer: our defaults, BOOTSTRAP_SERVERS, KAFKA_PROPERTIES
+ * and the fixed settings the delivery guarantees rest on. */
 #include "publisher_int.h"
 
 #include <stdio.h>
@@ -24,8 +24,9 @@ static const char *const pk_defaults[][2] = {
 	/* Never expire a queued event: while Kafka is down events wait (up to
 	 * PK_WINDOW in librdkafka, the rest in the outbox) and leave in order
 	 * when it is back.  An expiry would not lose anything either (the
-	 * cursor does not move), but would force a producer restart and
-	 * re-send whatever followed the expired event: duplicates. */
+	 * cursor does not move), but forces a producer restart, and if a
+	 * later event of its partition was delivered meanwhile, the
+	 * expired one lands after it: out of order. */
 	{ "message.timeout.ms", "0" },
 	/* The Java client's default partitioner rather than librdkafka's:
 	 * a conversation id maps to the same partition whichever client
@@ -35,6 +36,31 @@ static const char *const pk_defaults[][2] = {
 	 * librdkafka's default backoff of up to 10 s: publish lag counts. */
 	{ "reconnect.backoff.max.ms", "1000" },
 	{ "client.id", "msgcmd-publisher" },
+};
+
+/* Recovery's consumer reads given offsets of one topic, once per producer
+ * session.  It takes BOOTSTRAP_SERVERS and KAFKA_PROPERTIES (the
+ * connection settings, TLS, SASL) like the producer, then these, which
+ * its reading rests on: KAFKA_PROPERTIES is meant for the producer. */
+static const char *const pk_recovery_settings[][2] = {
+	{ "client.id", "msgcmd-publisher-recovery" },
+	{ "reconnect.backoff.max.ms", "1000" },
+	/* The end of the range read is the point to stop at: be told. */
+	{ "enable.partition.eof", "true" },
+	/* Our producer is not transactional; see everything it wrote. */
+	{ "isolation.level", "read_uncommitted" },
+	/* Retention may have removed the window's start meanwhile: read from
+	 * the partition's start then, which is what recovery wants. */
+	{ "auto.offset.reset", "smallest" },
+	/* A window is at most a few thousand events; do not prefetch the
+	 * default 64 MB past its end. */
+	{ "queued.max.messages.kbytes", "8192" },
+	/* A fetch at a partition's end waits this long for news on the
+	 * broker, and the watermark and fetch requests that follow queue
+	 * behind it on the same connection: the default 500 ms made each
+	 * step of a recovery cost half a second. */
+	{ "fetch.wait.max.ms", "10" },
+	{ "allow.auto.create.topics", "false" },
 };
 
 /* Returns a pointer to s without surrounding blanks (s is modified). */
@@ -112,25 +138,53 @@ static int pk_apply_props(rd_kafka_conf_t *conf, const char *props,
 	return rc;
 }
 
-int pk_conf_fill(rd_kafka_conf_t *conf, const struct config *cfg,
-    char *errstr, size_t errstr_size)
+/* Applies n default rows, then BOOTSTRAP_SERVERS and KAFKA_PROPERTIES. */
+static int pk_conf_base(rd_kafka_conf_t *conf, const char *const def[][2],
+    size_t n, const struct config *cfg, char *errstr, size_t errstr_size)
 {
 	char why[256];
-	size_t i;
 
-	for (i = 0; i < sizeof pk_defaults / sizeof pk_defaults[0]; i++)
-		rd_kafka_conf_set(conf, pk_defaults[i][0], pk_defaults[i][1],
-		    why, sizeof why);
+	for (size_t i = 0; i < n; i++)
+		rd_kafka_conf_set(conf, def[i][0], def[i][1], why, sizeof why);
 	if (cfg->bootstrap_servers == NULL || *cfg->bootstrap_servers == '\0' ||
 	    rd_kafka_conf_set(conf, "bootstrap.servers", cfg->bootstrap_servers,
 	    why, sizeof why) != RD_KAFKA_CONF_OK) {
 		snprintf(errstr, errstr_size, "BOOTSTRAP_SERVERS: not set");
 		return -1;
 	}
-	if (pk_apply_props(conf, cfg->kafka_properties, errstr, errstr_size))
+	return pk_apply_props(conf, cfg->kafka_properties, errstr, errstr_size);
+}
+
+int pk_conf_fill(rd_kafka_conf_t *conf, const struct config *cfg,
+    char *errstr, size_t errstr_size)
+{
+	char why[256];
+
+	if (pk_conf_base(conf, pk_defaults, sizeof pk_defaults /
+	    sizeof pk_defaults[0], cfg, errstr, errstr_size) != 0)
 		return -1;
-	for (i = 0; i < sizeof pk_fixed / sizeof pk_fixed[0]; i++)
+	for (size_t i = 0; i < sizeof pk_fixed / sizeof pk_fixed[0]; i++)
 		rd_kafka_conf_set(conf, pk_fixed[i][0], pk_fixed[i][1], why,
 		    sizeof why);
+	return 0;
+}
+
+int pk_conf_fill_recovery(rd_kafka_conf_t *conf, const struct config *cfg,
+    char *errstr, size_t errstr_size)
+{
+	const size_t n = sizeof pk_recovery_settings /
+	    sizeof pk_recovery_settings[0];
+	char why[256];
+
+	if (pk_conf_base(conf, NULL, 0, cfg, errstr, errstr_size) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (rd_kafka_conf_set(conf, pk_recovery_settings[i][0],
+		    pk_recovery_settings[i][1], why, sizeof why) !=
+		    RD_KAFKA_CONF_OK) {
+			snprintf(errstr, errstr_size, "publisher recovery: %s",
+			    why);
+			return -1;
+		}
 	return 0;
 }

@@ -1,7 +1,9 @@
 /* publisher_int.h: internal to lib/publisher*.c.  The lock holder's loop
- * (publisher_loop.c), the Kafka side of it (publisher_kafka.c, _conf.c)
- * and the window of produced-but-unacknowledged sequence numbers
- * (publisher_window.c).  It keeps <librdkafka/rdkafka.h> out of the rest. */
+ * (publisher_loop.c), the Kafka side of it (publisher_kafka.c, _conf.c),
+ * the recovery that reads the topic's tail (publisher_recover.c), and the
+ * window of produced-but-unacknowledged sequence numbers with the set of
+ * events recovery found (publisher_window.c).  It keeps
+ * <librdkafka/rdkafka.h> out of the rest. */
 #ifndef MSGCMD_PUBLISHER_INT_H
 #define MSGCMD_PUBLISHER_INT_H
 
@@ -11,6 +13,7 @@
 #include <stdint.h>
 
 struct config;
+struct outbox;
 struct outbox_row;
 struct pk;
 struct rd_kafka_conf_s;		/* rd_kafka_conf_t, kept opaque here */
@@ -21,6 +24,9 @@ struct pub_ctl {
 	volatile sig_atomic_t *sig_stop;	/* the relay's signal flag */
 	atomic_int stop;			/* publisher_stop()'s flag */
 	int lock_fd;
+	/* Test hook MSGCMD_FAULT_CRASH_AFTER_ACKS, 0 when unset: see
+	 * pub_fault_crash() in publisher_loop.c. */
+	long crash_after_acks;
 };
 
 /* Returns 1 once a stop was requested, by signal or by publisher_stop(). */
@@ -60,12 +66,51 @@ void pk_window_push(struct pk_window *w, int64_t seq);
  * wait until everything before them is acknowledged too. */
 void pk_window_ack(struct pk_window *w, int64_t seq);
 
+/* An event recovery found on the topic: its msgcmd-seq and ce_id headers. */
+struct pk_landed {
+	int64_t seq;
+	char event_id[37];	/* "" when the message had no ce_id */
+};
+
+/* The events after the cursor that are already on the topic, sorted by
+ * seq after pk_found_sort(); the loop meets rows in seq order and asks
+ * pk_found_take() about each, so next only moves forward. */
+struct pk_found {
+	struct pk_landed *v;
+	size_t n, cap, next;
+	size_t skipped;		/* rows pk_found_take() said to skip */
+	size_t foreign;		/* same seq, other event id: not ours */
+};
+
+/* Adds seq with event id id (len bytes, not NUL-terminated).  Returns 0,
+ * or -1 when out of memory (f unchanged). */
+int pk_found_add(struct pk_found *f, int64_t seq, const char *id,
+    size_t len);
+/* Sorts by seq and drops repeats: an event that landed twice is one. */
+void pk_found_sort(struct pk_found *f);
+/* Returns 1 when the outbox row (seq, event_id) is already on the topic
+ * and must be skipped, else 0.  Call with increasing seq.  A message that
+ * carries the seq but another event id (a database rebuilt with reused
+ * seqs, another deployment on the topic) is not taken as ours. */
+int pk_found_take(struct pk_found *f, int64_t seq, const char *event_id);
+/* Returns 1 once every found event lies behind the last seq taken. */
+int pk_found_done(const struct pk_found *f);
+/* Frees the set and zeroes f; a zeroed pk_found is an empty set. */
+void pk_found_free(struct pk_found *f);
+
 /* Fills conf: our defaults, then BOOTSTRAP_SERVERS, then KAFKA_PROPERTIES
  * ("k=v;k=v", like kcat -X), then the fixed settings (idempotence,
  * acks=all), which KAFKA_PROPERTIES may repeat but not change.  Returns 0
  * or -1 with one line in errstr naming the setting. */
 int pk_conf_fill(struct rd_kafka_conf_s *conf, const struct config *cfg,
     char *errstr, size_t errstr_size);
+
+/* Fills conf for recovery's consumer: BOOTSTRAP_SERVERS and
+ * KAFKA_PROPERTIES, so that it reaches the cluster as the producer does
+ * (TLS, SASL), then the consumer settings recovery rests on.  Same
+ * returns as above. */
+int pk_conf_fill_recovery(struct rd_kafka_conf_s *conf,
+    const struct config *cfg, char *errstr, size_t errstr_size);
 
 /* Builds (and throws away) the librdkafka configuration, so that a bad
  * BOOTSTRAP_SERVERS, TOPIC or KAFKA_PROPERTIES stops start-up.  Returns 0
@@ -80,6 +125,11 @@ struct pk *pk_new(const struct config *cfg, int64_t base, char *errstr,
 /* Drops what is still queued without waiting and destroys the producer.
  * The dropped events stay in the outbox, after the cursor.  NULL is fine. */
 void pk_free(struct pk *k);
+
+/* Counts seq as produced and acknowledged without sending it: recovery
+ * found it on the topic.  The cursor still passes it only once every
+ * earlier event is acknowledged.  Needs window room, like pk_produce. */
+void pk_skip(struct pk *k, int64_t seq);
 
 /* Hands one outbox row to librdkafka (key, payload, CloudEvents headers).
  * Returns 0, or -1 after logging when the row could not be queued; the
@@ -101,6 +151,9 @@ void pk_probe(struct pk *k);
  * or an event was not delivered. */
 int pk_broken(struct pk *k);
 
+/* How many delivery reports without error this producer has served. */
+long pk_acks(const struct pk *k);
+
 /* Highest seq up to which every produced event was acknowledged. */
 int64_t pk_delivered(const struct pk *k);
 
@@ -109,5 +162,53 @@ size_t pk_room(const struct pk *k);
 
 /* Returns "connecting", "connected" or "kafka-down". */
 const char *pk_state_name(const struct pk *k);
+
+struct pk_rec;
+
+/* Creates recovery's consumer handle (no group: it only reads the offsets
+ * it is given).  Returns NULL with errstr filled on a bad configuration. */
+struct pk_rec *pk_rec_new(const struct config *cfg, char *errstr,
+    size_t errstr_size);
+
+void pk_rec_free(struct pk_rec *r);
+
+/* Recovery, before a producer session starting after seq from produces
+ * anything: replaces found by the events after from (up to the newest
+ * outbox row) that are already on the topic, sorted.  It reads each
+ * partition's tail backwards in growing windows until a message with
+ * msgcmd-seq <= from, or the partition's start; a topic that does not
+ * exist holds none.  While Kafka does not answer it retries, with the
+ * heartbeat saying "recovering", and logs what it found and how long it
+ * took.  Returns 0, or -1 when a stop was requested, or (logged) when the
+ * outbox could not be read or the consumer could not be created; found
+ * is then empty and nothing may be produced: the caller retries later. */
+int pk_recover(struct pub_ctl *ctl, struct outbox *ob, int64_t from,
+    struct pk_found *found);
+
+/* The reads pk_recover() is made of (publisher_tail.c).  Each returns 0,
+ * or -1 with why filled; each Kafka call has a time limit. */
+
+/* Lists the topic's partition ids into ids (room for *n); *n = 0 when the
+ * topic does not exist.  A partition without a leader is a failure. */
+int pk_rec_partitions(struct pk_rec *r, int32_t *ids, int *n, char *why,
+    size_t why_size);
+
+/* Reads partition p's low and high watermarks (high = next offset). */
+int pk_rec_watermarks(struct pk_rec *r, int32_t p, int64_t *low,
+    int64_t *high, char *why, size_t why_size);
+
+/* What one read looks for and what it saw. */
+struct pk_tail {
+	int64_t after, last;	/* looked for: msgcmd-seq in (after, last] */
+	struct pk_found *found;	/* where those go (unsorted) */
+	long read;		/* messages read, ours or not */
+	int below;		/* a msgcmd-seq <= after was seen */
+};
+
+/* Reads partition p from offset start to end (exclusive) into t; fails
+ * when that takes too long or a stop is requested. */
+int pk_rec_read(struct pk_rec *r, struct pub_ctl *ctl, int32_t p,
+    int64_t start, int64_t end, struct pk_tail *t, char *why,
+    size_t why_size);
 
 #endif

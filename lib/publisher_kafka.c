@@ -19,6 +19,7 @@ struct pk {
 	int failed;		/* an event was not delivered: recreate */
 	int closing;		/* purge reports during pk_free are expected */
 	int quiet;		/* pk_check's throwaway producer: no logs */
+	long acks;		/* delivery reports without error */
 	struct pk_window win;
 };
 
@@ -51,6 +52,7 @@ static void pk_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
 	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		pk_set_state(k, PK_CONNECTED);
 		pk_window_ack(&k->win, seq);
+		k->acks++;
 		return;
 	}
 	if (!k->failed && !k->closing)
@@ -158,13 +160,20 @@ struct pk *pk_new(const struct config *cfg, int64_t base, char *errstr,
 }
 
 /* A whole producer, not just its configuration: rd_kafka_new() checks
- * how properties combine (idempotence limits, TLS files...). */
+ * how properties combine (idempotence limits, TLS files...).  Recovery's
+ * consumer gets the same settings; its configuration is checked too. */
 int pk_check(const struct config *cfg, char *errstr, size_t errstr_size)
 {
 	struct pk *k = pk_create(cfg, 0, 1, errstr, errstr_size);
+	rd_kafka_conf_t *conf;
 	int rc = k != NULL ? 0 : -1;
 
 	pk_free(k);
+	if (rc == 0) {
+		conf = rd_kafka_conf_new();
+		rc = pk_conf_fill_recovery(conf, cfg, errstr, errstr_size);
+		rd_kafka_conf_destroy(conf);
+	}
 	return rc;
 }
 
@@ -230,6 +239,12 @@ int pk_produce(struct pk *k, const struct outbox_row *r)
 	return 0;
 }
 
+void pk_skip(struct pk *k, int64_t seq)
+{
+	pk_window_push(&k->win, seq);
+	pk_window_ack(&k->win, seq);
+}
+
 void pk_poll(struct pk *k, int timeout_ms)
 {
 	rd_kafka_poll(k->rk, timeout_ms);
@@ -262,6 +277,11 @@ int pk_broken(struct pk *k)
 	return k->failed ||
 	    rd_kafka_fatal_error(k->rk, why, sizeof why) !=
 	    RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+long pk_acks(const struct pk *k)
+{
+	return k->acks;
 }
 
 int64_t pk_delivered(const struct pk *k)

@@ -1,6 +1,7 @@
-/* publisher_loop.c: the lock holder's loop: outbox rows after the last
- * produced one go to Kafka in seq order, and the cursor follows the
- * delivery reports over the acknowledged prefix only. */
+/* publisher_loop.c: the lock holder's loop: each producer session starts
+ * with recovery, then outbox rows after the last produced one go to Kafka
+ * in seq order (those recovery found there are skipped), and the cursor
+ * follows the delivery reports over the acknowledged prefix only. */
 #include "publisher_int.h"
 
 #include <inttypes.h>
@@ -21,6 +22,8 @@
 #define PUB_ADVANCE_MS 10	/* under load, at most one cursor write per */
 #define PUB_RETRY_MS 1000	/* pause after a database or producer failure */
 #define PUB_FLUSH_MS 5000	/* on stop, time Kafka gets to acknowledge */
+#define PUB_PURGE_MS 10000	/* idempotency purge period */
+#define PUB_PURGE_ROWS 500	/* idempotency rows per purge transaction */
 
 /* The loop's state during one tenure of the lock. */
 struct pub_loop {
@@ -29,7 +32,9 @@ struct pub_loop {
 	struct pk *k;
 	int64_t produced;	/* last seq handed to librdkafka */
 	int64_t cursor;		/* last seq recorded as published */
-	int64_t advance_at, beat_at, resume_at;	/* monotonic ms */
+	int64_t advance_at, beat_at, resume_at, purge_at; /* monotonic ms */
+	long purged;		/* idempotency rows deleted this round */
+	struct pk_found found;	/* on the topic already: skip */
 	struct outbox_row rows[PUB_BATCH];
 };
 
@@ -46,6 +51,21 @@ static void pub_db_error(struct pub_loop *l, const char *what, int rc)
 	log_msg(LOG_LEVEL_WARN, "publisher: %s: %s; retrying", what,
 	    store_strerror(rc));
 	l->resume_at = pub_now_ms() + PUB_RETRY_MS;
+}
+
+/* Reports, once the loop is past them, what recovery's findings saved. */
+static void pub_found_done(struct pub_loop *l)
+{
+	if (l->found.n == 0 || !pk_found_done(&l->found))
+		return;
+	log_msg(LOG_LEVEL_INFO, "publisher: recovery: skipped %zu events"
+	    " already on the topic", l->found.skipped);
+	if (l->found.foreign > 0)
+		log_msg(LOG_LEVEL_WARN, "publisher: recovery: %zu messages on"
+		    " the topic carry one of our seqs but another event id:"
+		    " another database publishes to this topic?",
+		    l->found.foreign);
+	pk_found_free(&l->found);
 }
 
 /* Hands the rows after the last produced one to librdkafka, as many as
@@ -68,12 +88,35 @@ static int pub_produce(struct pub_loop *l)
 	}
 	/* Stop at the first row librdkafka refuses: it is retried later, and
 	 * nothing after it may overtake it. */
-	for (i = 0; i < n && pk_produce(l->k, &l->rows[i]) == 0; i++)
-		l->produced = l->rows[i].seq;
+	for (i = 0; i < n; i++) {
+		const struct outbox_row *r = &l->rows[i];
+		if (pk_found_take(&l->found, r->seq, r->event_id))
+			pk_skip(l->k, r->seq);
+		else if (pk_produce(l->k, r) != 0)
+			break;
+		l->produced = r->seq;
+	}
 	if (i < n)
 		l->resume_at = pub_now_ms() + PUB_RETRY_MS;
 	outbox_rows_free(l->rows, n);
+	pub_found_done(l);
 	return i;
+}
+
+/* Test hook MSGCMD_FAULT_CRASH_AFTER_ACKS=N (read in publisher.c): once
+ * this producer has N delivery reports, die just before the cursor write
+ * that would record them: the moment recovery exists for, made exact.
+ * _exit() is the one deliberate exit from lib/: no flush, no cursor write,
+ * no cleanup, as with SIGKILL.  Unset, it costs one comparison. */
+static void pub_fault_crash(struct pub_loop *l)
+{
+	if (l->ctl->crash_after_acks <= 0 ||
+	    pk_acks(l->k) < l->ctl->crash_after_acks)
+		return;
+	log_msg(LOG_LEVEL_WARN, "publisher: MSGCMD_FAULT_CRASH_AFTER_ACKS:"
+	    " dying after %ld acknowledgements, cursor still at seq %" PRId64,
+	    pk_acks(l->k), l->cursor);
+	_exit(137);
 }
 
 /* Records the delivered prefix as published; under load at most every
@@ -85,6 +128,7 @@ static void pub_advance(struct pub_loop *l, int force)
 
 	if (done <= l->cursor || (!force && now < l->advance_at))
 		return;
+	pub_fault_crash(l);
 	rc = outbox_advance(l->ob, done, (long)getpid(), pk_state_name(l->k));
 	l->advance_at = now + (rc == 0 ? PUB_ADVANCE_MS : PUB_RETRY_MS);
 	if (rc != 0) {
@@ -111,26 +155,65 @@ static void pub_heartbeat(struct pub_loop *l)
 	l->beat_at = pub_now_ms() + PUB_BEAT_MS;
 }
 
-/* After a fatal producer error or an undelivered event: a new producer
- * starts again after the delivered prefix.  What the old one sent beyond
- * it may reach Kafka twice (see docs/KAFKA.md). */
-static int pub_restart(struct pub_loop *l)
+/* Starts a producer session after seq from, recovery first. */
+static int pub_begin(struct pub_loop *l, int64_t from)
 {
 	char err[256];
+
+	if (pk_recover(l->ctl, l->ob, from, &l->found) != 0)
+		return -1;
+	if ((l->k = pk_new(l->ctl->cfg, from, err, sizeof err)) == NULL) {
+		log_msg(LOG_LEVEL_ERROR, "publisher: %s", err);
+		return -1;
+	}
+	l->produced = from;
+	log_msg(LOG_LEVEL_INFO, "publisher: publishing after seq %" PRId64,
+	    from);
+	return 0;
+}
+
+/* After a fatal producer error or an undelivered event: a new producer
+ * session starts after the delivered prefix.  What the old one sent
+ * beyond it may have landed: recovery finds it. */
+static int pub_restart(struct pub_loop *l)
+{
 	int64_t from;
 
 	pub_advance(l, 1);
 	from = pk_delivered(l->k);
 	pk_free(l->k);
-	pub_sleep(l->ctl, PUB_RETRY_MS);
-	if ((l->k = pk_new(l->ctl->cfg, from, err, sizeof err)) == NULL) {
-		log_msg(LOG_LEVEL_ERROR, "publisher: %s", err);
-		return -1;
-	}
-	log_msg(LOG_LEVEL_WARN, "publisher: producer restarted after seq %"
+	l->k = NULL;
+	log_msg(LOG_LEVEL_WARN, "publisher: restarting the producer after seq %"
 	    PRId64, from);
-	l->produced = from;
-	return 0;
+	/* Also lets what the old producer had in flight land before
+	 * recovery reads the tail. */
+	pub_sleep(l->ctl, PUB_RETRY_MS);
+	return pub_begin(l, from);
+}
+
+/* Deletes expired idempotency rows, one short transaction of at most
+ * PUB_PURGE_ROWS per loop turn, so that publishing and the responders'
+ * commands go on between batches. */
+static void pub_purge(struct pub_loop *l)
+{
+	int64_t now = pub_now_ms();
+	int deleted, rc;
+
+	if (now < l->purge_at)
+		return;
+	rc = outbox_purge_idempotency(l->ob, (int64_t)time(NULL) -
+	    l->ctl->cfg->idempotency_ttl_s, PUB_PURGE_ROWS, &deleted);
+	l->purged += deleted;
+	if (rc == 0 && deleted == PUB_PURGE_ROWS)
+		return;		/* more to do, next turn */
+	if (rc != 0)
+		log_msg(LOG_LEVEL_WARN, "publisher: purging idempotency keys:"
+		    " %s", store_strerror(rc));
+	if (l->purged > 0)
+		log_msg(LOG_LEVEL_INFO, "publisher: purged %ld expired"
+		    " idempotency keys", l->purged);
+	l->purged = 0;
+	l->purge_at = now + PUB_PURGE_MS;
 }
 
 /* Publishes until asked to stop; then gives Kafka PUB_FLUSH_MS to
@@ -139,8 +222,6 @@ static int pub_publish(struct pub_loop *l)
 {
 	int rc = 0;
 
-	log_msg(LOG_LEVEL_INFO, "publisher: holding the lock; publishing after"
-	    " seq %" PRId64, l->cursor);
 	while (rc == 0 && !pub_stopping(l->ctl)) {
 		if (pk_broken(l->k)) {
 			rc = pub_restart(l);
@@ -150,6 +231,7 @@ static int pub_publish(struct pub_loop *l)
 		pk_poll(l->k, n > 0 ? 0 : PUB_IDLE_MS);
 		pub_advance(l, 0);
 		pub_heartbeat(l);
+		pub_purge(l);
 	}
 	if (l->k != NULL) {
 		pk_flush(l->k, PUB_FLUSH_MS);
@@ -159,7 +241,7 @@ static int pub_publish(struct pub_loop *l)
 	return rc;
 }
 
-/* Opens the outbox and a producer starting after the cursor. */
+/* Opens the outbox and reads the cursor. */
 static int pub_open(struct pub_loop *l, char *err, size_t err_size)
 {
 	int rc = outbox_open(&l->ob, l->ctl->cfg, err, err_size);
@@ -167,10 +249,6 @@ static int pub_open(struct pub_loop *l, char *err, size_t err_size)
 	if (rc == 0 && (rc = outbox_cursor(l->ob, &l->cursor)) != 0)
 		snprintf(err, err_size, "DATABASE_PATH: publisher cursor: %s",
 		    store_strerror(rc));
-	if (rc == 0 && (l->k = pk_new(l->ctl->cfg, l->cursor, err,
-	    err_size)) == NULL)
-		rc = -1;
-	l->produced = l->cursor;
 	return rc;
 }
 
@@ -187,13 +265,18 @@ int pub_tenure(struct pub_ctl *ctl)
 		return -1;
 	}
 	l->ctl = ctl;
-	if ((rc = pub_open(l, err, sizeof err)) == 0)
-		rc = pub_publish(l);
-	else
+	if ((rc = pub_open(l, err, sizeof err)) != 0)
 		log_msg(LOG_LEVEL_ERROR, "publisher: %s", err);
+	else
+		log_msg(LOG_LEVEL_INFO, "publisher: holding the lock; cursor at"
+		    " seq %" PRId64, l->cursor);
+	if (rc == 0 && (rc = pub_begin(l, l->cursor)) == 0)
+		rc = pub_publish(l);
+	else if (l->ob != NULL && pub_stopping(ctl))	/* during recovery */
+		outbox_heartbeat(l->ob, (long)getpid(), "stopped");
 	pk_free(l->k);
+	pk_found_free(&l->found);
 	outbox_close(l->ob);
 	free(l);
 	return rc;
 }
-

@@ -1,6 +1,10 @@
-/* publisher_window.c: which produced events Kafka has acknowledged, so the
- * cursor only ever moves over a gap-free prefix of delivered events. */
+/* publisher_window.c: what Kafka already has: the produced events it has
+ * acknowledged, so the cursor only ever moves over a gap-free prefix of
+ * delivered events, and the events recovery found on the topic. */
 #include "publisher_int.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 void pk_window_init(struct pk_window *w, int64_t base)
 {
@@ -49,4 +53,74 @@ void pk_window_ack(struct pk_window *w, int64_t seq)
 		w->head = (w->head + 1) % PK_WINDOW;
 		w->count--;
 	}
+}
+
+int pk_found_add(struct pk_found *f, int64_t seq, const char *id,
+    size_t len)
+{
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 1024;
+		struct pk_landed *v = realloc(f->v, cap * sizeof *v);
+		if (v == NULL)
+			return -1;
+		f->v = v;
+		f->cap = cap;
+	}
+	if (len >= sizeof f->v[0].event_id)
+		len = 0;	/* not a UUID: cannot match any row */
+	f->v[f->n].seq = seq;
+	memcpy(f->v[f->n].event_id, id, len);
+	f->v[f->n].event_id[len] = '\0';
+	f->n++;
+	return 0;
+}
+
+static int pk_landed_cmp(const void *a, const void *b)
+{
+	const struct pk_landed *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void pk_found_sort(struct pk_found *f)
+{
+	size_t i, out = 0;
+
+	if (f->n == 0)
+		return;
+	qsort(f->v, f->n, sizeof f->v[0], pk_landed_cmp);
+	for (i = 1; i < f->n; i++)
+		if (f->v[i].seq != f->v[out].seq)
+			f->v[++out] = f->v[i];
+	f->n = out + 1;
+	f->next = 0;
+}
+
+int pk_found_take(struct pk_found *f, int64_t seq, const char *event_id)
+{
+	const struct pk_landed *e;
+
+	while (f->next < f->n && f->v[f->next].seq < seq)
+		f->next++;
+	if (f->next == f->n || f->v[f->next].seq != seq)
+		return 0;
+	e = &f->v[f->next++];
+	/* An empty id (a message without ce_id) matches no row. */
+	if (e->event_id[0] == '\0' || strcmp(e->event_id, event_id) != 0) {
+		f->foreign++;
+		return 0;
+	}
+	f->skipped++;
+	return 1;
+}
+
+int pk_found_done(const struct pk_found *f)
+{
+	return f->next == f->n;
+}
+
+void pk_found_free(struct pk_found *f)
+{
+	free(f->v);
+	memset(f, 0, sizeof *f);
 }

@@ -236,7 +236,7 @@ wait_for 4 moved
 is "while Kafka is down the cursors do not move" "$?" 1
 kill -0 "$R3" 2>/dev/null && kill -0 "$R4" 2>/dev/null
 is "the relays keep running while Kafka is down" "$?" 0
-wait_for 10 log_has r4 "producer restarted"
+wait_for 10 log_has r4 "restarting the producer"
 is "expired events make r4 restart its producer" "$?" 0
 
 "$KAFKA_SH" start "$DOWN_DIR" "$OWN_PORT" 2>>"$WORK/kafka.sh.log"

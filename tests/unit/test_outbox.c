@@ -1,6 +1,7 @@
 /* test_outbox.c: the publisher's view of the database (fetch order,
- * limits, the cursor that never goes backwards, pending) and the window
- * that decides how far the cursor may move. */
+ * limits, the cursor that never goes backwards, pending, the last seq,
+ * the idempotency purge), the window that decides how far the cursor may
+ * move, and the set of events recovery found on the topic. */
 #include "unit.h"
 
 #include <sqlite3.h>
@@ -270,6 +271,140 @@ START_TEST(test_window_wraps_around)
 }
 END_TEST
 
+START_TEST(test_last_is_the_newest_seq)
+{
+	int64_t last = -1;
+
+	ck_assert_int_eq(outbox_last(ob, &last), 0);
+	ck_assert_int_eq(last, 0);
+	insert_n(3);
+	ck_assert_int_eq(outbox_last(ob, &last), 0);
+	ck_assert_int_eq(last, 3);
+}
+END_TEST
+
+/* Adds idempotency rows created at t, t+1, ... t+n-1. */
+static void insert_idem(int64_t t, int n)
+{
+	sqlite3_stmt *st;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(raw, "INSERT INTO idempotency"
+	    " VALUES ('alice', ?1, 'fp', 201, '{}', ?2)", -1, &st, NULL),
+	    SQLITE_OK);
+	for (int i = 0; i < n; i++) {
+		char key[32];
+		snprintf(key, sizeof key, "key-%lld-%d", (long long)t, i);
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, t + i);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+}
+
+static int idem_count(void)
+{
+	sqlite3_stmt *st;
+	int n;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(raw, "SELECT COUNT(*) FROM"
+	    " idempotency", -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+START_TEST(test_purge_deletes_expired_rows_in_batches)
+{
+	static const int want[] = { 2, 2, 1, 0 };
+	int deleted = -1;
+
+	insert_idem(100, 5);	/* created at 100..104: expired */
+	insert_idem(500, 3);	/* 500 is the limit itself: kept */
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		ck_assert_int_eq(outbox_purge_idempotency(ob, 500, 2,
+		    &deleted), 0);
+		ck_assert_int_eq(deleted, want[i]);
+	}
+	ck_assert_int_eq(idem_count(), 3);
+}
+END_TEST
+
+/* The purge holds the write lock, which every command waits for: it must
+ * find the expired rows through the index, not by a table scan. */
+START_TEST(test_purge_uses_the_age_index)
+{
+	sqlite3_stmt *st;
+	int indexed = 0;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(raw, "EXPLAIN QUERY PLAN"
+	    " SELECT subject, key FROM idempotency WHERE created_at < 1"
+	    " LIMIT 500", -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if (strstr((const char *)sqlite3_column_text(st, 3),
+		    "idempotency_age") != NULL)
+			indexed = 1;
+	sqlite3_finalize(st);
+	ck_assert_int_eq(indexed, 1);
+}
+END_TEST
+
+#define ID_A "aaaaaaaa-0000-4000-8000-000000000000"
+#define ID_B "bbbbbbbb-0000-4000-8000-000000000000"
+
+/* Seqs 12 and 15 landed, 12 twice (seen in two windows); 14 carries our
+ * seq but someone else's event id. */
+START_TEST(test_found_skips_only_our_landed_events)
+{
+	struct pk_found f = { 0 };
+
+	ck_assert_int_eq(pk_found_take(&f, 11, ID_A), 0);	/* empty set */
+	ck_assert_int_eq(pk_found_done(&f), 1);
+	ck_assert_int_eq(pk_found_add(&f, 15, ID_A, 36), 0);
+	ck_assert_int_eq(pk_found_add(&f, 12, ID_A, 36), 0);
+	ck_assert_int_eq(pk_found_add(&f, 14, ID_B, 36), 0);
+	ck_assert_int_eq(pk_found_add(&f, 12, ID_A, 36), 0);
+	pk_found_sort(&f);
+	ck_assert_uint_eq(f.n, 3);
+	ck_assert_int_eq(pk_found_take(&f, 11, ID_A), 0);
+	ck_assert_int_eq(pk_found_take(&f, 12, ID_A), 1);
+	ck_assert_int_eq(pk_found_take(&f, 13, ID_A), 0);
+	ck_assert_int_eq(pk_found_take(&f, 14, ID_A), 0);	/* not ours */
+	ck_assert_int_eq(pk_found_done(&f), 0);
+	ck_assert_int_eq(pk_found_take(&f, 15, ID_A), 1);
+	ck_assert_int_eq(pk_found_done(&f), 1);
+	ck_assert_uint_eq(f.skipped, 2);
+	ck_assert_uint_eq(f.foreign, 1);
+	pk_found_free(&f);
+	ck_assert_ptr_null(f.v);
+	ck_assert_uint_eq(f.n, 0);
+}
+END_TEST
+
+/* A row the loop retries (librdkafka refused it) asks again; a found seq
+ * whose row is gone is passed over; an id that is not a UUID never
+ * matches. */
+START_TEST(test_found_take_is_stable_across_retries)
+{
+	struct pk_found f = { 0 };
+
+	for (int64_t seq = 100; seq > 0; seq--)	/* grows the array */
+		ck_assert_int_eq(pk_found_add(&f, seq * 2, ID_A, 36), 0);
+	ck_assert_int_eq(pk_found_add(&f, 3, "x" ID_A, 37), 0);
+	pk_found_sort(&f);
+	ck_assert_uint_eq(f.n, 101);
+	ck_assert_int_eq(pk_found_take(&f, 3, ""), 0);
+	ck_assert_int_eq(pk_found_take(&f, 5, ID_A), 0);
+	ck_assert_int_eq(pk_found_take(&f, 5, ID_A), 0);
+	ck_assert_int_eq(pk_found_take(&f, 6, ID_A), 1);	/* 2, 4 gone */
+	ck_assert_int_eq(pk_found_take(&f, 200, ID_A), 1);
+	ck_assert_int_eq(pk_found_done(&f), 1);
+	ck_assert_uint_eq(f.skipped, 2);
+	pk_found_free(&f);
+}
+END_TEST
+
 static Suite *outbox_suite(void)
 {
 	Suite *s = suite_create("outbox");
@@ -286,6 +421,11 @@ static Suite *outbox_suite(void)
 	tcase_add_test(tc, test_pending_sees_other_connections_commits);
 	tcase_add_test(tc, test_window_moves_only_over_acknowledged_prefix);
 	tcase_add_test(tc, test_window_wraps_around);
+	tcase_add_test(tc, test_last_is_the_newest_seq);
+	tcase_add_test(tc, test_purge_deletes_expired_rows_in_batches);
+	tcase_add_test(tc, test_purge_uses_the_age_index);
+	tcase_add_test(tc, test_found_skips_only_our_landed_events);
+	tcase_add_test(tc, test_found_take_is_stable_across_retries);
 	suite_add_tcase(s, tc);
 	return s;
 }

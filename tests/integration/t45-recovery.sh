@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# t45-recovery.sh: publisher recovery, as the real msgcmd-relay binary
+# against a real broker.  A holder that dies after Kafka acknowledged
+# events but before its cursor write (the MSGCMD_FAULT_CRASH_AFTER_ACKS
+# hook, then SIGKILL at random moments) leaves events on the topic beyond
+# the cursor; the next holder finds them in the topic's tail and skips
+# them: every seq exactly once, per-key order = seq order.  A holder that
+# starts while Kafka is down publishes nothing until recovery succeeded.
+# Uses BOOTSTRAP_SERVERS when set (a broker it must not stop); the
+# Kafka-down part always runs on a broker of its own.  Prints "ok - ..."
+# lines, "# ..." measurements and a last line "recovery: N passed, N failed".
+set -u
+export LC_ALL=C
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+RELAY=${RELAY:-$ROOT/build/msgcmd-relay}
+KAFKA_SH=$ROOT/scripts/kafka.sh
+N=${RECOVERY_EVENTS:-2000}
+BIG=${RECOVERY_BIG_EVENTS:-20000}
+ROUNDS=${RECOVERY_ROUNDS:-5}
+WORK=$(mktemp -d /tmp/msgcmd-recovery.XXXXXX)
+RUN_ID="$(date +%s)-$$"
+PIDS=() BROKERS=() pass=0 fail=0
+
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+not_ok() { echo "not ok - $1"; fail=$((fail + 1)); }
+is() { if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1: got '$2', want '$3'"; fi; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# Stops only what this script started: relays by pid, brokers by data dir.
+cleanup() {
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	for d in "${BROKERS[@]}"; do "$KAFKA_SH" stop "$d"; done
+	if [ "$fail" -ne 0 ] || [ -n "${KEEP_STATE:-}" ]; then
+		echo "# state kept in $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# free_port: a port P such that nothing listens on P and P+1 (controller).
+free_port() {
+	local p
+	for _ in $(seq 100); do
+		p=$((20000 + RANDOM % 20000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null ||
+			(exec 3<>"/dev/tcp/127.0.0.1/$((p + 1))") 2>/dev/null ||
+			{ echo "$p"; return 0; }
+	done
+	return 1
+}
+OWN_PORT=${RECOVERY_KAFKA_PORT:-$(free_port)}
+
+# own_broker NAME: starts a broker in $WORK/NAME on OWN_PORT.
+own_broker() {
+	"$KAFKA_SH" start "$WORK/$1" "$OWN_PORT" 2>>"$WORK/kafka.sh.log" ||
+		{ not_ok "broker starts (see $WORK/$1/kafka.log)"; exit 1; }
+	BROKERS+=("$WORK/$1")
+}
+
+# relay NAME DB TOPIC BOOTSTRAP [VAR=VALUE...]: starts a relay with extra
+# environment; its pid in RELAY_PID.
+relay() {
+	local name=$1 db=$2 topic=$3 bs=$4
+	shift 4
+	(cd "$WORK" && exec env ENV_FILE=/dev/null DATABASE_PATH="$db" \
+	    TOPIC="$topic" BOOTSTRAP_SERVERS="$bs" CE_SOURCE=/msgcmd-test \
+	    "$@" "$RELAY" 2>>"$WORK/$name.log") &
+	RELAY_PID=$!
+	PIDS+=("$RELAY_PID")
+}
+
+# reap PID: waits for a relay that died or was killed; its status in
+# REAPED.  bash reports a killed child on its own stderr: keep that out.
+reap() { { wait "$1"; } 2>/dev/null; REAPED=$?; }
+
+q() { sqlite3 -cmd '.timeout 5000' "$1" "$2" 2>/dev/null; }
+cursor() { q "$1" 'SELECT published_seq FROM publisher'; }
+cursor_is() { [ "$(cursor "$1")" = "$2" ]; }
+state_is() { [ "$(q "$1" 'SELECT state FROM publisher')" = "$2" ]; }
+log_has() { grep -q "$2" "$WORK/$1.log" 2>/dev/null; }
+alive() { kill -0 "$1" 2>/dev/null; }
+dead() { ! alive "$1"; }
+
+# wait_for SECONDS COMMAND...: polls COMMAND every 20 ms until it succeeds.
+wait_for() {
+	local deadline=$(($(now_ms) + $1 * 1000))
+	shift
+	until "$@"; do
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.02
+	done
+}
+
+# log_ms NAME PATTERN: the time (epoch ms) of the first line matching.
+log_ms() {
+	local t
+	t=$(grep -m1 "$2" "$WORK/$1.log" | jq -r .time) || return 1
+	echo $(($(date -d "$t" +%s%N) / 1000000))
+}
+# log_num NAME REGEX: the number the last matching line captures.
+log_num() { grep -oE "$2" "$WORK/$1.log" | tail -1 | grep -oE '[0-9]+' | head -1; }
+
+# insert DB COUNT: COUNT outbox rows as store_apply() writes them, over 7
+# conversations, every third with an idempotency key; prints the last seq.
+# SQLite makes the rows (a hundred thousand in a second); MATERIALIZED
+# keeps one event id per row in both the column and the payload.
+insert() {
+	local convs="" c i
+	for i in 0 1 2 3 4 5 6; do
+		read -r c </proc/sys/kernel/random/uuid
+		convs+="${convs:+, }($i, '$c')"
+	done
+	q "$1" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+	    WHERE i < $2), c(k, id) AS (VALUES $convs),
+	  e AS MATERIALIZED (SELECT i, lower(hex(randomblob(4)) || '-' ||
+	    hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-a'
+	    || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))) AS eid
+	    FROM n)
+	INSERT INTO outbox(event_id, conversation_id, event_type, created_at,
+	    idem_key, payload)
+	SELECT eid, c.id, 'userSentMessageToConversation',
+	    strftime('%Y-%m-%dT%H:%M:%f') || '000Z',
+	    CASE WHEN i % 3 = 0 THEN 'idem-' || i END, json_object('id', eid, 'user_id', 'alice', 'conversation_id',
+	    c.id, 'message_content', 'm ' || i, 'event',
+	    'userSentMessageToConversation', 'event_id', eid)
+	FROM e JOIN c ON c.k = e.i % 7 ORDER BY i;
+	SELECT MAX(seq) FROM outbox;"
+}
+
+# msgs TOPIC BOOTSTRAP: every message as "partition offset key seq ce_id"
+# into $WORK/TOPIC.msgs ("-" for a missing header).  kcat's format and awk
+# rather than -J and jq: a hundred thousand messages in a second.
+msgs() {
+	kcat -C -b "$2" -t "$1" -o beginning -e -q -f '%p %o %k %h\n' \
+	    2>/dev/null | awk '{
+		seq = "-"; id = "-"; n = split($4, h, ",")
+		for (i = 1; i <= n; i++)
+			if (h[i] ~ /^msgcmd-seq=/) seq = substr(h[i], 12)
+			else if (h[i] ~ /^ce_id=/) id = substr(h[i], 7)
+		print $1, $2, $3, seq, id }' >"$WORK/$1.msgs"
+}
+
+# check_topic DB TOPIC BOOTSTRAP DESC: every outbox seq exactly once, each
+# with its row's event id, and per key one partition in seq order.
+check_topic() {
+	local db=$1 topic=$2 bs=$3 d=$4 rows=$WORK/$2.rows m=$WORK/$2.msgs
+	msgs "$topic" "$bs"
+	q "$db" "SELECT seq || ' ' || event_id FROM outbox ORDER BY seq" >"$rows"
+	is "$d: one message per outbox row" "$(wc -l <"$m")" "$(wc -l <"$rows")"
+	is "$d: every seq exactly once" "$(cut -d' ' -f4 "$m" | sort -n |
+	    uniq -d | wc -l):$(cut -d' ' -f4 "$m" | sort -nu | wc -l)" \
+	    "0:$(wc -l <"$rows")"
+	is "$d: each message carries its row's event id" "$(cut -d' ' -f4,5 \
+	    "$m" | sort -n | cmp - "$rows" && echo same)" same
+	is "$d: per key, one partition and offsets in seq order" "$(sort \
+	    -k3,3 -k2,2n "$m" | awk '$3 == k && ($1 != p || $4 + 0 <= s) {
+		bad++ } { k = $3; p = $1; s = $4 + 0 } END { print bad + 0 }')" 0
+}
+
+# beyond TOPIC BOOTSTRAP SEQ: how many messages on the topic have seq > SEQ.
+beyond() { msgs "$1" "$2"; awk -v c="$3" '$4 + 0 > c' "$WORK/$1.msgs" | wc -l; }
+
+[ -x "$RELAY" ] || { not_ok "relay binary $RELAY exists (make all)"; exit 1; }
+if [ -n "${BOOTSTRAP_SERVERS:-}" ]; then
+	BS=$BOOTSTRAP_SERVERS
+else
+	own_broker kafka
+	BS=127.0.0.1:$OWN_PORT
+fi
+
+# --- crash after Kafka's acknowledgement, before the cursor write --------
+DB=$WORK/crash.db TOPIC1="msgcmd-recovery-crash-$RUN_ID"
+relay r1 "$DB" "$TOPIC1" "$BS" MSGCMD_FAULT_CRASH_AFTER_ACKS=$((N / 2))
+R1=$RELAY_PID
+wait_for 30 log_has r1 "publishing after seq 0"
+last=$(insert "$DB" "$N")
+wait_for 60 dead "$R1"
+reap "$R1"
+is "r1 dies by the fault hook (status 137)" "$REAPED" 137
+log_has r1 "MSGCMD_FAULT_CRASH_AFTER_ACKS: dying"
+is "r1's log names the hook" "$?" 0
+c1=$(cursor "$DB")
+[ "$c1" -lt "$last" ]
+is "r1's cursor ($c1) stays below the last seq ($last)" "$?" 0
+b1=$(beyond "$TOPIC1" "$BS" "$c1")
+[ "$b1" -gt 0 ]
+is "the topic already holds events beyond r1's cursor ($b1)" "$?" 0
+
+# Expired idempotency rows for r2's purge: more than one batch of 500.
+q "$DB" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+    WHERE i < 1234) INSERT INTO idempotency SELECT 'alice', 'old-' || i,
+    'fp', 201, '{}', 1000 + i FROM n; INSERT INTO idempotency VALUES
+    ('alice', 'fresh', 'fp', 201, '{}', strftime('%s', 'now'))"
+relay r2 "$DB" "$TOPIC1" "$BS"
+R2=$RELAY_PID
+wait_for 60 cursor_is "$DB" "$last"
+is "r2 brings the cursor to the last seq" "$?" 0
+check_topic "$DB" "$TOPIC1" "$BS" "after a crash before the cursor write"
+skipped=$(log_num r2 'skipped [0-9]+')
+is "r2 skipped exactly what r1 had left beyond the cursor" "${skipped:-0}" "$b1"
+echo "# crash hook: cursor $c1 of $last, $b1 events beyond it skipped;" \
+    "recovery $(log_num r2 'partitions in [0-9]+ ms') ms"
+wait_for 10 log_has r2 "purged 1234 expired idempotency keys"
+is "r2 purged the expired idempotency rows, in batches" "$?:$(q "$DB" \
+    "SELECT group_concat(key) FROM idempotency")" "0:fresh"
+kill -TERM "$R2"
+reap "$R2"
+is "r2 exits 0 on SIGTERM" "$REAPED" 0
+
+# --- SIGKILL at random moments during a large publish --------------------
+DB=$WORK/kill.db TOPIC2="msgcmd-recovery-kill-$RUN_ID"
+relay h0 "$DB" "$TOPIC2" "$BS"
+HOLDER=$RELAY_PID
+wait_for 30 log_has h0 "publishing after seq 0"
+# A first small batch creates the topic: the rounds measure takeovers,
+# not the broker creating a topic.
+first=$(insert "$DB" 10)
+wait_for 30 cursor_is "$DB" "$first"
+is "h0 publishes a first batch" "$?" 0
+total_skipped=0 mid=0
+for ((round = 1; round <= ROUNDS; round++)); do
+	relay "s$round" "$DB" "$TOPIC2" "$BS"
+	STANDBY=$RELAY_PID
+	wait_for 10 log_has "s$round" "standing by"
+	last=$(insert "$DB" "$BIG")
+	start=$(cursor "$DB")
+	sleep "0.$(printf '%03d' $((RANDOM % 400)))"
+	t_kill=$(now_ms)
+	kill -KILL "$HOLDER"
+	reap "$HOLDER"
+	at=$(cursor "$DB")
+	[ "$at" -gt "$start" ] && [ "$at" -lt "$last" ] && mid=$((mid + 1))
+	wait_for 60 cursor_is "$DB" "$last"
+	is "round $round: the standby takes over and reaches the last seq" "$?" 0
+	s=$(log_num "s$round" 'skipped [0-9]+')
+	r=$(log_num "s$round" 'partitions in [0-9]+ ms')
+	total_skipped=$((total_skipped + ${s:-0}))
+	r=${r:+recovery $r ms, skipped ${s:-0}}
+	echo "# round $round: killed at cursor $at of $last;" \
+	    "takeover $(($(log_ms "s$round" 'publishing after') - t_kill)) ms" \
+	    "(${r:-no recovery needed})"
+	HOLDER=$STANDBY
+done
+check_topic "$DB" "$TOPIC2" "$BS" "after $ROUNDS SIGKILLs"
+[ "$mid" -gt 0 ] && [ "$total_skipped" -gt 0 ]
+is "some kills landed mid-publish ($mid) and recovery skipped events ($total_skipped)" "$?" 0
+kill -TERM "$HOLDER"
+reap "$HOLDER"
+
+# --- Kafka down when a holder starts: nothing before recovery ------------
+if [ -n "${BOOTSTRAP_SERVERS:-}" ]; then
+	own_broker kafka-down
+	DOWN_DIR=$WORK/kafka-down
+else
+	DOWN_DIR=$WORK/kafka
+fi
+BSD=127.0.0.1:$OWN_PORT
+DB=$WORK/down.db TOPIC3="msgcmd-recovery-down-$RUN_ID"
+relay d1 "$DB" "$TOPIC3" "$BSD" MSGCMD_FAULT_CRASH_AFTER_ACKS=$((N / 2))
+D1=$RELAY_PID
+wait_for 30 log_has d1 "publishing after seq 0"
+last=$(insert "$DB" "$N")
+wait_for 60 dead "$D1"
+reap "$D1"
+c3=$(cursor "$DB")
+b3=$(beyond "$TOPIC3" "$BSD" "$c3")
+"$KAFKA_SH" stop "$DOWN_DIR"
+relay d2 "$DB" "$TOPIC3" "$BSD"
+D2=$RELAY_PID
+wait_for 30 state_is "$DB" recovering
+is "a holder starting while Kafka is down says recovering" "$?" 0
+moved() { ! cursor_is "$DB" "$c3"; }
+wait_for 3 moved
+is "while recovery cannot read the topic the cursor holds still" "$?" 1
+"$KAFKA_SH" start "$DOWN_DIR" "$OWN_PORT" 2>>"$WORK/kafka.sh.log"
+t0=$(now_ms)
+wait_for 60 cursor_is "$DB" "$last"
+is "once Kafka is back, recovery completes and the rest is published" "$?" 0
+echo "# drained $(($(now_ms) - t0)) ms after the restarted broker answered"
+check_topic "$DB" "$TOPIC3" "$BSD" "across a recovery that waited"
+is "d2 skipped what d1 had left beyond the cursor" \
+    "$(log_num d2 'skipped [0-9]+')" "$b3"
+
+echo "recovery: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
