@@ -1,5 +1,6 @@
 /* msgcmd-token.c: development tool that mints Keycloak-like access tokens
- * and prints a public key in KEYCLOAK_PUBLIC_KEY form; never for prod.
+ * and prints a public key in KEYCLOAK_PUBLIC_KEY or JWKS form; never for
+ * prod.
  *
  * Key pairs come from openssl itself:
  *   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
@@ -7,6 +8,8 @@
  *   openssl pkey -in var/dev-private.pem -pubout -out var/dev-public.pem
  *   KEYCLOAK_PUBLIC_KEY=$(msgcmd-token --print-public-body var/dev-public.pem)
  *   msgcmd-token --key var/dev-private.pem --sub bob --ttl -60  # expired
+ *   msgcmd-token --jwks var/dev-public.pem k1 >var/jwks.json
+ *   msgcmd-token --key var/dev-private.pem --kid k1   # for that JWKS
  */
 #include "auth.h"
 
@@ -23,11 +26,12 @@
 
 static const char usage[] =
     "usage: msgcmd-token --key PRIVATE.pem [--sub SUB] [--aud AUD]...\n"
-    "           [--iss URL|''] [--ttl SECONDS] [--alg RS256]\n"
-    "       msgcmd-token --print-public-body PUBLIC.pem\n";
+    "           [--iss URL|''] [--ttl SECONDS] [--alg RS256] [--kid KID]\n"
+    "       msgcmd-token --print-public-body PUBLIC.pem\n"
+    "       msgcmd-token [--alg RS256] --jwks PUBLIC.pem KID\n";
 
 struct opts {
-	const char *key, *sub, *iss, *alg, *body_of;
+	const char *key, *sub, *iss, *alg, *kid, *body_of, *jwks_of;
 	const char *aud[AUD_MAX];
 	int naud;
 	long ttl;
@@ -122,7 +126,7 @@ mint(const struct opts *o)
 	if (pem == NULL)
 		return 1;
 	if ((claims = claims_json(o, time(NULL))) != NULL)
-		rc = auth_sign(pem, o->alg, claims, &token);
+		rc = auth_sign(pem, o->alg, o->kid, claims, &token);
 	if (rc == 0)
 		printf("%s\n", token);
 	else if (rc == AUTH_EKEY)
@@ -136,6 +140,44 @@ mint(const struct opts *o)
 	return rc == 0 ? 0 : 1;
 }
 
+/* Prints a JWKS with the public key in path under kid, for o->alg. */
+static int
+print_jwks(const struct opts *o)
+{
+	char *pem = slurp(o->jwks_of), *jwks = NULL;
+	int rc;
+
+	if (pem == NULL)
+		return 1;
+	rc = auth_jwks_make(pem, o->kid, o->alg, &jwks);
+	if (rc == 0)
+		printf("%s\n", jwks);
+	else if (rc == AUTH_EKEY)
+		fprintf(stderr, "msgcmd-token: %s: not a public key (openssl "
+		    "pkey -pubout) fit for --alg %s\n", o->jwks_of, o->alg);
+	else
+		fprintf(stderr, "msgcmd-token: %s\n", auth_strerror(rc));
+	free(jwks);
+	free(pem);
+	return rc == 0 ? 0 : 1;
+}
+
+/* Exactly one mode: --key, --print-public-body or --jwks (whose KID is
+ * the one argument left after the options). */
+static int
+one_mode(int argc, char **argv, struct opts *o)
+{
+	int modes = (o->key != NULL) + (o->body_of != NULL) +
+	    (o->jwks_of != NULL);
+
+	if (o->jwks_of != NULL) {
+		if (optind + 1 != argc || o->kid != NULL)
+			return -1;
+		o->kid = argv[optind++];
+	}
+	return modes == 1 && optind == argc ? 0 : -1;
+}
+
 /* Fills o from argv; returns 0, or -1 after a usage error. */
 static int
 parse_args(int argc, char **argv, struct opts *o)
@@ -147,7 +189,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "iss", required_argument, NULL, 'i' },
 		{ "ttl", required_argument, NULL, 't' },
 		{ "alg", required_argument, NULL, 'g' },
+		{ "kid", required_argument, NULL, 'd' },
 		{ "print-public-body", required_argument, NULL, 'p' },
+		{ "jwks", required_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -159,7 +203,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 's': o->sub = optarg; break;
 		case 'i': o->iss = optarg; break;
 		case 'g': o->alg = optarg; break;
+		case 'd': o->kid = optarg; break;
 		case 'p': o->body_of = optarg; break;
+		case 'j': o->jwks_of = optarg; break;
 		case 'a':
 			if (o->naud == AUD_MAX)
 				return -1;
@@ -174,8 +220,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 	}
-	return optind == argc && (o->key != NULL) != (o->body_of != NULL) ?
-	    0 : -1;
+	return one_mode(argc, argv, o);
 }
 
 int
@@ -190,6 +235,8 @@ main(int argc, char **argv)
 	}
 	if (o.body_of != NULL)
 		return print_public_body(o.body_of);
+	if (o.jwks_of != NULL)
+		return print_jwks(&o);
 	if (o.naud == 0)
 		o.aud[o.naud++] = "account";
 	return mint(&o);

@@ -23,7 +23,7 @@ struct gateway {
 	void *ctx;
 };
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, reload_keys;
 
 /* Signals only set a flag; the accept loop notices it between requests. */
 static void on_signal(int sig)
@@ -31,6 +31,12 @@ static void on_signal(int sig)
 	(void)sig;
 	stopping = 1;
 	FCGX_ShutdownPending();
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_keys = 1;
 }
 
 static const char *fcgi_param(void *ctx, const char *name)
@@ -131,6 +137,10 @@ static void serve_fastcgi(const struct app *app)
 
 	FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR);
 	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
+		if (reload_keys) {	/* failures are logged, old keys kept */
+			reload_keys = 0;
+			auth_reload(app->auth);
+		}
 		serve(app, &gw);
 		FCGX_Finish_r(&fr);
 	}
@@ -145,6 +155,11 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	/* SIGHUP must not end the loop: with SA_RESTART the accept() it
+	 * interrupts goes on waiting, and the next request reloads first. */
+	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 

@@ -1,5 +1,5 @@
 /* auth.c: verifies the bearer access token of a request: split, pin the
- * algorithm, check the signature, then the claims. */
+ * algorithm, pick the key, check the signature, then the claims. */
 #include "auth_int.h"
 #include "b64url.h"
 #include "config.h"
@@ -36,6 +36,7 @@ static const char *const messages[] = {
 	[-AUTH_ESUBJECT] = "The access token has no valid subject",
 	[-AUTH_EKEY] = "No usable token verification key",
 	[-AUTH_ENOMEM] = "Out of memory",
+	[-AUTH_EKID] = "The token's key id is unknown",
 };
 
 const char *
@@ -72,7 +73,7 @@ auth_open(struct auth **out, const struct config *cfg, char *errstr,
 	a->audience = strdup(aud);
 	a->issuer = iss ? strdup(iss) : NULL;
 	rc = a->audience == NULL || (iss && a->issuer == NULL) ? AUTH_ENOMEM :
-	    auth_key_load(a, cfg, errstr, errstr_size);
+	    auth_keys_open(a, cfg, errstr, errstr_size);
 	if (rc != 0) {
 		auth_close(a);
 		return rc;
@@ -86,7 +87,8 @@ auth_close(struct auth *a)
 {
 	if (a == NULL)
 		return;
-	EVP_PKEY_free(a->key);
+	auth_keys_free(a->keys);
+	free(a->src_value);
 	free(a->audience);
 	free(a->issuer);
 	free(a);
@@ -127,9 +129,8 @@ split(const char *token, struct jws *j)
 	return 0;
 }
 
-/* Parses n bytes as one strict JSON object with nothing after it. */
-static int
-parse_object(const unsigned char *buf, size_t n, struct json_object **out)
+int
+auth_json_object(const void *buf, size_t n, struct json_object **out)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *o;
@@ -160,34 +161,37 @@ decode_json(const struct jws *j, int i, segbuf buf, struct json_object **out)
 	if (b64url_decode(j->seg[i], j->len[i], buf, sizeof(segbuf), &n) != 0 ||
 	    memchr(buf, '\0', n) != NULL)
 		return AUTH_EMALFORMED;
-	return parse_object(buf, n, out);
+	return auth_json_object(buf, n, out);
 }
 
 /* The pin: the token's alg must be the configured one, before any key
  * is used.  No JWS extension is understood, so "crit" is refused (RFC
- * 7515 section 4.1.11). */
+ * 7515 section 4.1.11).  Then the kid picks the key. */
 static int
-check_header(const struct auth *a, struct json_object *hdr)
+check_header(const struct auth *a, struct json_object *hdr, EVP_PKEY **key)
 {
-	struct json_object *alg;
+	struct json_object *alg, *kid = NULL;
 
 	if (!json_object_object_get_ex(hdr, "alg", &alg) ||
 	    !auth_json_streq(alg, a->alg->name))
 		return AUTH_EALG;
 	if (json_object_object_get_ex(hdr, "crit", NULL))
 		return AUTH_EMALFORMED;
-	return 0;
+	json_object_object_get_ex(hdr, "kid", &kid);
+	return auth_keys_pick(a->keys, kid, key);
 }
 
 /* Checks the signature over "header.payload", the text as sent. */
 static int
-check_signature(const struct auth *a, const struct jws *j, segbuf buf)
+check_signature(const struct auth *a, EVP_PKEY *key, const struct jws *j,
+    segbuf buf)
 {
 	size_t n;
 
 	if (b64url_decode(j->seg[2], j->len[2], buf, sizeof(segbuf), &n) != 0)
 		return AUTH_EMALFORMED;
-	return auth_sig_verify(a, j->seg[0], j->len[0] + 1 + j->len[1], buf, n);
+	return auth_sig_verify(a->alg, key, j->seg[0],
+	    j->len[0] + 1 + j->len[1], buf, n);
 }
 
 int
@@ -196,21 +200,23 @@ auth_verify(struct auth *a, const char *authorization, time_t now,
 {
 	const char *token = NULL;
 	struct json_object *hdr = NULL, *claims = NULL;
+	EVP_PKEY *key = NULL;
 	struct jws j;
 	segbuf buf;
 	int rc;
 
+	auth_reload_check(a, now);
 	rc = bearer(authorization, &token);
 	if (rc == 0)
 		rc = split(token, &j);
 	if (rc == 0)
 		rc = decode_json(&j, 0, buf, &hdr);
 	if (rc == 0)
-		rc = check_header(a, hdr);
+		rc = check_header(a, hdr, &key);
 	/* The payload is parsed only once its signature holds, so json-c
 	 * never sees unauthenticated claims. */
 	if (rc == 0)
-		rc = check_signature(a, &j, buf);
+		rc = check_signature(a, key, &j, buf);
 	if (rc == 0)
 		rc = decode_json(&j, 1, buf, &claims);
 	if (rc == 0)

@@ -1,10 +1,17 @@
 /* auth_int.h: what the auth_*.c files share with each other; no other
- * module includes it.  struct auth is built by auth_open() and read-only
- * afterwards, so auth_verify() may run in any thread. */
+ * module includes it.
+ *
+ * Threads and ownership: a responder serves its requests on one thread,
+ * the only one that calls auth_verify() and auth_reload(); the publisher
+ * thread never touches auth.  So no lock is needed: a reload builds a
+ * complete new struct auth_keys, swaps the pointer and frees the old set
+ * (no verification is in flight then).  Everything else in struct auth
+ * is read-only after auth_open(). */
 #ifndef MSGCMD_AUTH_INT_H
 #define MSGCMD_AUTH_INT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -21,11 +28,41 @@ struct auth_alg {
 	const char *digest;	/* OpenSSL digest name */
 	enum auth_sigkind kind;
 	const char *curve;	/* ECDSA only: the key's required group */
+	const char *crv;	/* ECDSA only: the JWK "crv" of that group */
 	size_t half;		/* ECDSA only: bytes in each of R and S */
 };
 
+struct auth_key {
+	char *kid;		/* the JWK's "kid"; NULL when it has none */
+	EVP_PKEY *pkey;
+};
+
+/* A set of verification keys, never changed once built: a reload makes
+ * a new one. */
+struct auth_keys {
+	int by_kid;		/* JWKS: the token's kid picks the key */
+	size_t n;
+	struct auth_key key[];
+};
+
+/* A key file as stat(2) saw it; any difference means "read it again". */
+struct auth_file_id {
+	int missing;		/* stat failed */
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+
+struct auth_source;		/* a row of the table in auth_keys.c */
+
 struct auth {
-	EVP_PKEY *key;			/* the pinned public key */
+	struct auth_keys *keys;		/* swapped whole by a reload */
+	const struct auth_source *src;	/* the one key setting in use */
+	char *src_value;		/* its value: key body or file path */
+	const char *watch;		/* src_value when a file, else NULL */
+	struct auth_file_id seen;	/* the file when last read */
+	time_t checked;			/* now of the last stat */
 	const struct auth_alg *alg;	/* the only algorithm accepted */
 	char *audience;			/* must be in aud */
 	char *issuer;			/* must equal iss; NULL = unchecked */
@@ -36,16 +73,66 @@ struct auth {
  * accept (none, HS*, typos). */
 const struct auth_alg *auth_alg_find(const char *name);
 
-/* Loads the key named by cfg into a->key and checks that it suits a->alg.
- * Returns 0, or AUTH_EKEY / AUTH_ENOMEM with errstr naming the setting. */
-int auth_key_load(struct auth *a, const struct config *cfg, char *errstr,
+/* Parses KEYCLOAK_PUBLIC_KEY (base64 body, or a whole PEM) / reads the
+ * PEM file at path into *key.  Return 0, or AUTH_EKEY / AUTH_ENOMEM with
+ * errstr naming the setting. */
+int auth_key_from_body(const char *body, EVP_PKEY **key, char *errstr,
+    size_t errstr_size);
+int auth_key_from_pem(const char *path, EVP_PKEY **key, char *errstr,
     size_t errstr_size);
 
+/* Checks that key can have made signatures of alg (type, curve, RSA
+ * size).  Returns 0, or AUTH_EKEY with errstr "<where>: KEYCLOAK_ALG ...
+ * needs ...". */
+int auth_key_suits(const struct auth_alg *alg, EVP_PKEY *key,
+    const char *where, char *errstr, size_t errstr_size);
+
 /* Checks the JWS signature sig over the n bytes of signing input (the
- * "header.payload" text) with the pinned key.  Returns 0, AUTH_ESIGNATURE
- * or AUTH_ENOMEM. */
-int auth_sig_verify(const struct auth *a, const char *input, size_t n,
-    const unsigned char *sig, size_t siglen);
+ * "header.payload" text) with key.  Returns 0, AUTH_ESIGNATURE or
+ * AUTH_ENOMEM. */
+int auth_sig_verify(const struct auth_alg *alg, EVP_PKEY *key,
+    const char *input, size_t n, const unsigned char *sig, size_t siglen);
+
+/* Chooses the one key setting of cfg that is set and loads it into
+ * a->keys (a->alg must be set).  Returns 0, or AUTH_EKEY / AUTH_ENOMEM
+ * with errstr naming the setting(s). */
+int auth_keys_open(struct auth *a, const struct config *cfg, char *errstr,
+    size_t errstr_size);
+
+/* Builds a new key set from a's source into *out.  Returns 0, or
+ * AUTH_EKEY / AUTH_ENOMEM with errstr naming the setting (*out NULL). */
+int auth_keys_load(const struct auth *a, struct auth_keys **out,
+    char *errstr, size_t errstr_size);
+
+/* Returns an empty set with room for cap keys, or NULL (no memory). */
+struct auth_keys *auth_keys_new(size_t cap, int by_kid);
+
+void auth_keys_free(struct auth_keys *ks);
+
+/* Picks the key for a token whose header kid member is kid (NULL when
+ * absent), by the rules in auth.h.  Returns 0 and *key (owned by ks), or
+ * AUTH_EKID. */
+int auth_keys_pick(const struct auth_keys *ks, struct json_object *kid,
+    EVP_PKEY **key);
+
+/* The loader of KEYCLOAK_JWKS_FILE (auth_jwks.c): the keys of the set at
+ * path that suit alg, by kid.  Returns 0 and a new set in *out, or
+ * AUTH_EKEY / AUTH_ENOMEM with errstr "KEYCLOAK_JWKS_FILE: path: ...". */
+int auth_jwks_load(const struct auth_alg *alg, const char *path,
+    struct auth_keys **out, char *errstr, size_t errstr_size);
+
+/* Records in a->seen what a->watch looks like now; call before reading
+ * the file, so a change made while reading is seen next time. */
+void auth_reload_mark(struct auth *a);
+
+/* Re-reads a->watch when it changed since a->seen, at most once per
+ * distinct now.  Never fails: a bad file keeps the old keys (logged). */
+void auth_reload_check(struct auth *a, time_t now);
+
+/* Parses n bytes as one strict JSON object with nothing after it.
+ * Returns 0 and *out (the caller puts it), AUTH_EMALFORMED or
+ * AUTH_ENOMEM. */
+int auth_json_object(const void *buf, size_t n, struct json_object **out);
 
 /* Checks the claims of a signature-verified payload at time now (table in
  * auth_claims.c).  Returns 0 and fills who, or the first failing claim's

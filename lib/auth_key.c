@@ -1,7 +1,6 @@
-/* auth_key.c: loads the pinned public key and checks JWS signatures with
- * it through OpenSSL directly. */
+/* auth_key.c: the accepted algorithms, public keys from PEM text, and
+ * JWS signature checks through OpenSSL directly. */
 #include "auth_int.h"
-#include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,15 +22,15 @@
 /* The algorithms KEYCLOAK_ALG may name; anything else (none, HS*) is
  * refused at start-up, and tokens must carry exactly the configured one. */
 static const struct auth_alg algs[] = {
-	{ "RS256", "SHA256", AUTH_SIG_PKCS1, NULL, 0 },
-	{ "RS384", "SHA384", AUTH_SIG_PKCS1, NULL, 0 },
-	{ "RS512", "SHA512", AUTH_SIG_PKCS1, NULL, 0 },
-	{ "PS256", "SHA256", AUTH_SIG_PSS, NULL, 0 },
-	{ "PS384", "SHA384", AUTH_SIG_PSS, NULL, 0 },
-	{ "PS512", "SHA512", AUTH_SIG_PSS, NULL, 0 },
-	{ "ES256", "SHA256", AUTH_SIG_ECDSA, "prime256v1", 32 },
-	{ "ES384", "SHA384", AUTH_SIG_ECDSA, "secp384r1", 48 },
-	{ "ES512", "SHA512", AUTH_SIG_ECDSA, "secp521r1", 66 },
+	{ "RS256", "SHA256", AUTH_SIG_PKCS1, NULL, NULL, 0 },
+	{ "RS384", "SHA384", AUTH_SIG_PKCS1, NULL, NULL, 0 },
+	{ "RS512", "SHA512", AUTH_SIG_PKCS1, NULL, NULL, 0 },
+	{ "PS256", "SHA256", AUTH_SIG_PSS, NULL, NULL, 0 },
+	{ "PS384", "SHA384", AUTH_SIG_PSS, NULL, NULL, 0 },
+	{ "PS512", "SHA512", AUTH_SIG_PSS, NULL, NULL, 0 },
+	{ "ES256", "SHA256", AUTH_SIG_ECDSA, "prime256v1", "P-256", 32 },
+	{ "ES384", "SHA384", AUTH_SIG_ECDSA, "secp384r1", "P-384", 48 },
+	{ "ES512", "SHA512", AUTH_SIG_ECDSA, "secp521r1", "P-521", 66 },
 };
 
 const struct auth_alg *
@@ -77,9 +76,10 @@ pem_from_body(const char *body)
 	return pem;
 }
 
-/* Parses KEYCLOAK_PUBLIC_KEY; a full PEM pasted there is accepted too. */
-static int
-key_from_body(EVP_PKEY **key, const char *body, char *errstr, size_t size)
+/* A full PEM pasted into KEYCLOAK_PUBLIC_KEY is accepted too. */
+int
+auth_key_from_body(const char *body, EVP_PKEY **key, char *errstr,
+    size_t size)
 {
 	char *pem = strstr(body, "-----BEGIN") ? strdup(body) :
 	    pem_from_body(body);
@@ -99,9 +99,9 @@ key_from_body(EVP_PKEY **key, const char *body, char *errstr, size_t size)
 	return 0;
 }
 
-/* Parses the PEM file named by KEYCLOAK_PUBLIC_KEY_FILE. */
-static int
-key_from_file(EVP_PKEY **key, const char *path, char *errstr, size_t size)
+int
+auth_key_from_pem(const char *path, EVP_PKEY **key, char *errstr,
+    size_t size)
 {
 	FILE *fp = fopen(path, "r");
 
@@ -120,61 +120,31 @@ key_from_file(EVP_PKEY **key, const char *path, char *errstr, size_t size)
 	return 0;
 }
 
-/* Refuses a key that cannot have made signatures of the configured alg,
- * so a misconfiguration shows at start-up, not as 401s for everyone. */
-static int
-key_suits(const struct auth *a, const char *var, char *errstr, size_t size)
+/* Refusing a key that cannot have made signatures of the configured alg
+ * makes a misconfiguration show at start-up, not as 401s for everyone. */
+int
+auth_key_suits(const struct auth_alg *alg, EVP_PKEY *key, const char *where,
+    char *errstr, size_t size)
 {
-	const struct auth_alg *alg = a->alg;
 	char group[64] = "";
 	const char *why = NULL;
 
 	if (alg->kind == AUTH_SIG_ECDSA) {
-		if (!EVP_PKEY_is_a(a->key, "EC") ||
-		    !EVP_PKEY_get_group_name(a->key, group, sizeof(group),
+		if (!EVP_PKEY_is_a(key, "EC") ||
+		    !EVP_PKEY_get_group_name(key, group, sizeof(group),
 		    NULL) || strcmp(group, alg->curve) != 0)
 			why = "an EC key on the algorithm's curve";
-	} else if (!EVP_PKEY_is_a(a->key, "RSA") &&
-	    !(alg->kind == AUTH_SIG_PSS && EVP_PKEY_is_a(a->key, "RSA-PSS"))) {
+	} else if (!EVP_PKEY_is_a(key, "RSA") &&
+	    !(alg->kind == AUTH_SIG_PSS && EVP_PKEY_is_a(key, "RSA-PSS"))) {
 		why = "an RSA key";
-	} else if (EVP_PKEY_get_bits(a->key) < RSA_MIN_BITS) {
+	} else if (EVP_PKEY_get_bits(key) < RSA_MIN_BITS) {
 		why = "an RSA key of at least 2048 bits";
 	}
 	if (why == NULL)
 		return 0;
-	snprintf(errstr, size, "%s: KEYCLOAK_ALG %s needs %s", var, alg->name,
-	    why);
+	snprintf(errstr, size, "%s: KEYCLOAK_ALG %s needs %s", where,
+	    alg->name, why);
 	return AUTH_EKEY;
-}
-
-static int
-is_set(const char *s)
-{
-	return s != NULL && *s != '\0';
-}
-
-int
-auth_key_load(struct auth *a, const struct config *cfg, char *errstr,
-    size_t errstr_size)
-{
-	int body = is_set(cfg->public_key), file = is_set(cfg->public_key_file);
-	int rc;
-
-	if (body == file) {
-		snprintf(errstr, errstr_size, "%s", body ?
-		    "KEYCLOAK_PUBLIC_KEY: set only one of it and "
-		    "KEYCLOAK_PUBLIC_KEY_FILE" : "KEYCLOAK_PUBLIC_KEY: not set "
-		    "(or KEYCLOAK_PUBLIC_KEY_FILE)");
-		return AUTH_EKEY;
-	}
-	rc = body ? key_from_body(&a->key, cfg->public_key, errstr, errstr_size)
-	    : key_from_file(&a->key, cfg->public_key_file, errstr, errstr_size);
-	if (rc == 0)
-		rc = key_suits(a, body ? "KEYCLOAK_PUBLIC_KEY" :
-		    "KEYCLOAK_PUBLIC_KEY_FILE", errstr, errstr_size);
-	/* OpenSSL queues errors per thread; drop them so none linger. */
-	ERR_clear_error();
-	return rc;
 }
 
 /* Rewrites a JWS ECDSA signature (R and S as fixed-size big-endian
@@ -221,8 +191,8 @@ set_padding(EVP_PKEY_CTX *pctx, enum auth_sigkind kind)
 }
 
 int
-auth_sig_verify(const struct auth *a, const char *input, size_t n,
-    const unsigned char *sig, size_t siglen)
+auth_sig_verify(const struct auth_alg *alg, EVP_PKEY *key,
+    const char *input, size_t n, const unsigned char *sig, size_t siglen)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
@@ -231,12 +201,12 @@ auth_sig_verify(const struct auth *a, const char *input, size_t n,
 
 	if (ctx == NULL)
 		return AUTH_ENOMEM;
-	if (a->alg->kind == AUTH_SIG_ECDSA) {
-		siglen = ecdsa_der(a->alg, sig, siglen, der, sizeof(der));
+	if (alg->kind == AUTH_SIG_ECDSA) {
+		siglen = ecdsa_der(alg, sig, siglen, der, sizeof(der));
 		sig = der;
 	}
-	if (siglen > 0 && EVP_DigestVerifyInit_ex(ctx, &pctx, a->alg->digest,
-	    NULL, NULL, a->key, NULL) == 1 && set_padding(pctx, a->alg->kind))
+	if (siglen > 0 && EVP_DigestVerifyInit_ex(ctx, &pctx, alg->digest,
+	    NULL, NULL, key, NULL) == 1 && set_padding(pctx, alg->kind))
 		ok = EVP_DigestVerify(ctx, sig, siglen,
 		    (const unsigned char *)input, n) == 1;
 	EVP_MD_CTX_free(ctx);
