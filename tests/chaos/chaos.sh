@@ -19,14 +19,16 @@ seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 COMMANDS=${CHAOS_COMMANDS:-20000} KILLS=${CHAOS_KILLS:-60}
 RESTARTS=${CHAOS_RESTARTS:-3} USERS=${CHAOS_USERS:-16}
 PAUSE_MS=${CHAOS_KILL_EVERY_MS:-400}	# mean pause between two kills
+RESTART_GAP=${CHAOS_RESTART_EVERY_S:-15}	# seconds between broker restarts
 STATE=$(mktemp -d /tmp/msgcmd-chaos.XXXXXX)
 export ENV_FILE=/dev/null DATABASE_PATH="$STATE/msgcmd.db"
 export TOPIC="msgcmd-chaos-$(date +%s)-$$" MSGCMD_ERRORLOG="$STATE/lighttpd.log"
 unset BOOTSTRAP_SERVERS BOOTSTRAP_SERVER KEYCLOAK_PUBLIC_KEY KAFKA_PROPERTIES
-CLIENT_PID=
+CLIENT_PID= RESTARTER_PID=
 
 cleanup() {
 	[ -n "$CLIENT_PID" ] && kill "$CLIENT_PID" 2>/dev/null
+	[ -n "$RESTARTER_PID" ] && kill "$RESTARTER_PID" 2>/dev/null && wait "$RESTARTER_PID"
 	stack_stop
 	[ -n "${KEEP_STATE:-}" ] || rm -rf "$STATE"
 }
@@ -58,32 +60,40 @@ kill_one() {	# kill_one N: every fourth victim is the publisher
 	[ -n "$victim" ] && kill -KILL "$victim" 2>/dev/null
 }
 
-restart_broker() {
-	scripts/kafka.sh stop "$STATE/kafka" >/dev/null
-	# The broker stays down a while so that commands pile up in the outbox.
-	sleep 3
-	scripts/kafka.sh start "$STATE/kafka" "$KAFKA_PORT" >/dev/null ||
-		{ echo "chaos: broker did not restart"; exit 1; }
+# restarter: in the background, stops and restarts the broker RESTARTS
+# times, RESTART_GAP seconds apart; counts them in $STATE/restarts.
+restarter() {
+	local r
+	echo 0 >"$STATE/restarts"
+	for r in $(seq "$RESTARTS"); do
+		sleep "$RESTART_GAP"
+		scripts/kafka.sh stop "$STATE/kafka" >/dev/null
+		# Down a while, so that commands pile up in the outbox.
+		sleep 3
+		scripts/kafka.sh start "$STATE/kafka" "$KAFKA_PORT" >/dev/null ||
+			{ echo "chaos: broker did not restart" >&2; return 1; }
+		echo "$r" >"$STATE/restarts"
+	done
 }
 
 start=$(date +%s.%N)
 python3 tests/chaos/client.py --port "$PORT" --tokens "$STATE/tokens" \
     --commands "$COMMANDS" --record "$STATE/record.jsonl" &
 CLIENT_PID=$!
-kills=0 restarts=0
-every=$(( KILLS / (RESTARTS + 1) ))
+restarter &
+RESTARTER_PID=$!
+kills=0
 while kill -0 "$CLIENT_PID" 2>/dev/null && [ $kills -lt "$KILLS" ]; do
 	# A kill every PAUSE_MS on average, at random moments.
 	sleep "$(awk -v m="$PAUSE_MS" -v r="$RANDOM" 'BEGIN { printf "%.3f", m * (0.5 + r / 32767) / 1000 }')"
 	kill_one "$kills" && kills=$((kills + 1))
-	if [ $restarts -lt "$RESTARTS" ] && [ $((kills % every)) -eq 0 ]; then
-		restart_broker
-		restarts=$((restarts + 1))
-	fi
 done
 wait "$CLIENT_PID"
 client_rc=$?
 CLIENT_PID=
+wait "$RESTARTER_PID"
+RESTARTER_PID=
+restarts=$(cat "$STATE/restarts")
 end_clients=$(date +%s.%N)
 
 # Drain: poll /readyz until the outbox backlog is 0 (at most 5 minutes).
