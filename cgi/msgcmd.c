@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth.h"
 #include "config.h"
 #include "handle.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "publisher.h"
 #include "store.h"
 
@@ -110,9 +112,33 @@ static void write_response(const struct gateway *gw, const struct response *r,
 		gw->write(gw->ctx, r->body, r->body_len);
 }
 
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* vDSO: no system call */
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The request's log line and its counts in the shared metrics. */
+static void account(const struct request *req, const struct response *r,
+    int64_t started_us)
+{
+	int64_t us = now_us() - started_us;
+	struct log_request line = {
+		.request_id = req->request_id, .method = req->method,
+		.route = route_pattern_name(r->route), .status = r->status,
+		.latency_us = us, .subject = r->subject[0] ? r->subject : NULL,
+		.event_id = r->event_id[0] ? r->event_id : NULL,
+	};
+	log_request(&line);
+	metrics_request(req->method, r->route, r->status, us);
+}
+
 /* One request, start to end; nothing of it survives the call. */
 static void serve(const struct app *app, const struct gateway *gw)
 {
+	int64_t started = now_us();
+	char id[LOG_ID_MAX + 1];
 	struct request req = {
 		.method = gw->param(gw->ctx, "REQUEST_METHOD"),
 		.uri = gw->param(gw->ctx, "REQUEST_URI"),
@@ -120,12 +146,15 @@ static void serve(const struct app *app, const struct gateway *gw)
 		.authorization = gw->param(gw->ctx, "HTTP_AUTHORIZATION"),
 		.idempotency_key = gw->param(gw->ctx, "HTTP_IDEMPOTENCY_KEY"),
 		.origin = gw->param(gw->ctx, "HTTP_ORIGIN"),
+		.request_id = log_request_id(gw->param(gw->ctx,
+		    "HTTP_X_REQUEST_ID"), id),
 	};
 	struct response resp;
 	memset(&resp, 0, sizeof resp);
 	char *body = read_body(gw, app->cfg->max_body, &req);
 	handle(app, &req, &resp);
 	write_response(gw, &resp, req.method && !strcmp(req.method, "HEAD"));
+	account(&req, &resp, started);
 	response_free(&resp);
 	free(body);
 }
@@ -175,6 +204,9 @@ static int start(struct config *cfg, struct app *app)
 		fprintf(stderr, "msgcmd: %s\n", err);
 		return -1;
 	}
+	/* Metrics are not worth refusing to serve for. */
+	if (metrics_open(cfg->db_path, err, sizeof err) != 0)
+		log_msg(LOG_LEVEL_WARN, "metrics: %s; not counted", err);
 	app->cfg = cfg;
 	return 0;
 }
@@ -201,6 +233,7 @@ int main(void)
 		serve_fastcgi(&app);
 		publisher_stop(pub);
 	}
+	metrics_close();
 	store_close(app.store);
 	auth_close(app.auth);
 	config_free(&cfg);

@@ -3,6 +3,7 @@
 #include "handle.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,8 +52,10 @@ static int handle_auth(struct command *c, struct response *resp)
 {
 	int rc = auth_verify(c->app->auth, c->req->authorization, time(NULL),
 	    &c->who);
-	if (rc == 0)
+	if (rc == 0) {
+		snprintf(resp->subject, sizeof resp->subject, "%s", c->who.sub);
 		return 0;
+	}
 	response_header(resp, "WWW-Authenticate",
 	    "Bearer error=\"invalid_token\", error_description=\"%s\"",
 	    auth_strerror(rc));
@@ -154,28 +157,34 @@ static void handle_store_error(struct response *resp, int rc)
 	problem_set(resp, PROB_UNAVAILABLE, store_strerror(rc));
 }
 
-/* Names a new conversation in Location.  The id is read back from the
- * answer body (the create event, whose "id" is the conversation) because
- * that is all a replay has; the first answer takes the same path, so
- * both carry the same header by construction. */
-static void handle_location(struct response *resp, const char *body)
+/* Reads the UUID field key of a 201 body (the event) into out; leaves
+ * out alone when there is none.  A replay has nothing but that body. */
+static void handle_body_uuid(const char *body, const char *key,
+    char out[EVENT_UUID_LEN + 1])
 {
-	json_object *o = json_tokener_parse(body), *id = NULL;
-	const char *s;
+	json_object *o = json_tokener_parse(body), *v = NULL;
+	const char *s = NULL;
 
-	if (json_object_object_get_ex(o, "id", &id) &&
-	    event_is_uuid(s = json_object_get_string(id)))
-		response_header(resp, "Location", "/conversations/%s", s);
+	if (json_object_object_get_ex(o, key, &v) &&
+	    event_is_uuid(s = json_object_get_string(v)))
+		memcpy(out, s, EVENT_UUID_LEN + 1);
 	json_object_put(o);
 }
 
 /* Sets the answer of a command, first or replayed; body is malloc'd and
- * NUL-terminated, and resp takes it. */
+ * NUL-terminated, and resp takes it.  A new conversation is named in
+ * Location, read back from the body (the create event, whose "id" is the
+ * conversation) because that is all a replay has; the first answer takes
+ * the same path, so both carry the same header by construction. */
 static void handle_answer(const struct command *c, struct response *resp,
     int status, char *body, size_t len)
 {
+	char id[EVENT_UUID_LEN + 1] = "";
+
 	if (status == 201 && c->ev.kind == CMD_CREATE)
-		handle_location(resp, body);
+		handle_body_uuid(body, "id", id);
+	if (id[0] != '\0')
+		response_header(resp, "Location", "/conversations/%s", id);
 	response_set(resp, status, status < 400 ? "application/json" :
 	    "application/problem+json", body, len);
 }
@@ -187,6 +196,8 @@ static void handle_replay(const struct command *c, struct response *resp,
     int status, char *body, size_t len)
 {
 	response_header(resp, "Idempotent-Replayed", "true");
+	if (status == 201)
+		handle_body_uuid(body, "event_id", resp->event_id);
 	handle_answer(c, resp, status, body, len);
 }
 
@@ -261,6 +272,8 @@ static void handle_persist(struct command *c, struct response *resp)
 		free(payload);
 		handle_store_error(resp, rc);
 	} else if (rc == 0) {
+		snprintf(resp->event_id, sizeof resp->event_id, "%s",
+		    c->ev.event_id);
 		handle_answer(c, resp, 201, payload, len);
 	}
 }
@@ -276,6 +289,18 @@ static void handle_command(struct command *c, struct response *resp)
 	body_free(&c->body);
 }
 
+/* The answers anyone may have, without a token. */
+static void handle_open(const struct app *app, enum route_action a,
+    struct response *resp)
+{
+	if (a == ACT_HEALTHZ)
+		probe_health(resp);
+	else if (a == ACT_READYZ)
+		probe_ready(app->store, resp);
+	else
+		probe_metrics(app->store, resp);
+}
+
 void handle(const struct app *app, const struct request *req,
     struct response *resp)
 {
@@ -283,6 +308,9 @@ void handle(const struct app *app, const struct request *req,
 	struct command c = { .app = app, .req = req, .m = &m };
 	int rc = route_match(req->method, req->uri, &m);
 
+	resp->route = m.pattern;
+	if (req->request_id != NULL)
+		response_header(resp, "X-Request-Id", "%s", req->request_id);
 	if (rc == ROUTE_PREFLIGHT) {
 		cors_preflight(resp, app->cfg->cors_origins, req->origin, m.allow);
 		return;
@@ -293,10 +321,8 @@ void handle(const struct app *app, const struct request *req,
 	if (rc != ROUTE_OK)
 		problem_set(resp, rc == ROUTE_EMETHOD ? PROB_METHOD :
 		    PROB_NOT_FOUND, NULL);
-	else if (m.action == ACT_HEALTHZ)
-		probe_health(resp);
-	else if (m.action == ACT_READYZ)
-		probe_ready(app->store, resp);
+	else if (!route_needs_auth(m.action))
+		handle_open(app, m.action, resp);
 	else if (handle_auth(&c, resp) != 0)
 		return;
 	else if (m.action == ACT_TEST)

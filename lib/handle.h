@@ -19,8 +19,11 @@ struct app {
 };
 
 /* Fills resp (zeroed by the caller) for req.  Never fails: every
- * outcome, including internal errors, is a response.  Per-request memory
- * is in resp, released by response_free(). */
+ * outcome, including internal errors, is a response.  Besides what is
+ * sent (with X-Request-Id when req->request_id is set), resp reports the
+ * route pattern, the token's subject and the event id for the request's
+ * log line and metrics.  Per-request memory is in resp, released by
+ * response_free(). */
 void handle(const struct app *app, const struct request *req,
     struct response *resp);
 

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "route.h"
+
 /* Borrowed strings (NULL when absent), valid for one request. */
 struct request {
 	const char *method;
@@ -13,6 +15,7 @@ struct request {
 	const char *authorization;
 	const char *idempotency_key;
 	const char *origin;
+	const char *request_id;		/* sane X-Request-Id, or generated */
 	const char *body;		/* not NUL-terminated */
 	size_t body_len;
 	int body_too_large;		/* the body exceeded MAX_BODY_BYTES */
@@ -21,7 +24,8 @@ struct request {
 #define RESPONSE_HEADERS_MAX 2048
 
 /* Per-request; response_free() releases the body at the end of the loop
- * iteration. */
+ * iteration.  route, subject and event_id are not sent: they are what
+ * handle() reports for the request's log line and metrics. */
 struct response {
 	int status;
 	const char *content_type;	/* static string, NULL with no body */
@@ -29,6 +33,9 @@ struct response {
 	size_t body_len;
 	char headers[RESPONSE_HEADERS_MAX];	/* "Name: value\r\n" lines */
 	size_t headers_len;
+	enum route_pattern route;	/* RP_NONE when no route matched */
+	char subject[256];		/* the token's sub once verified, or "" */
+	char event_id[37];		/* the event created or replayed, or "" */
 };
 
 /* Appends one header line; a line that does not fit is dropped (the

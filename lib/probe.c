@@ -1,13 +1,18 @@
-/* probe.c: health, readiness and token-check answers. */
+/* probe.c: health, readiness, metrics and token-check answers. */
 #include "probe.h"
 
 #include <json-c/json.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "auth.h"
 #include "http.h"
+#include "metrics.h"
 #include "store.h"
+
+/* A heartbeat older than this means no process is publishing now. */
+#define PROBE_BEAT_MAX_S 10
 
 /* Serialises o as the 2xx/5xx JSON body of r, then frees o. */
 static void probe_emit(struct response *r, int status, json_object *o)
@@ -33,15 +38,20 @@ static json_object *probe_outbox(const struct store_health *h)
 }
 
 /* The publisher runs in whichever process holds its lock; its heartbeat
- * row is all this process can see of it.  Older than 10 s means no
- * process is publishing right now. */
+ * row is all this process can see of it. */
+static const char *probe_state(const struct store_health *h, long age)
+{
+	return h->publisher_seen && age <= PROBE_BEAT_MAX_S ?
+	    h->publisher_state : "absent";
+}
+
 static json_object *probe_publisher(const struct store_health *h)
 {
 	json_object *o = json_object_new_object();
 	long age = (long)(time(NULL) - h->publisher_seen);
 	json_object_object_add(o, "pid", json_object_new_int64(h->publisher_pid));
 	json_object_object_add(o, "state", json_object_new_string(
-	    h->publisher_seen && age <= 10 ? h->publisher_state : "absent"));
+	    probe_state(h, age)));
 	json_object_object_add(o, "heartbeat_age_s",
 	    h->publisher_seen ? json_object_new_int64(age) : NULL);
 	return o;
@@ -67,6 +77,33 @@ void probe_ready(struct store *st, struct response *r)
 		response_header(r, "Retry-After", "1");
 	}
 	probe_emit(r, rc == 0 ? 200 : 503, o);
+}
+
+void probe_metrics(struct store *st, struct response *r)
+{
+	struct store_health h;
+	struct metrics_snapshot *snap = malloc(sizeof *snap);
+	int64_t age;
+	size_t len = 0;
+	char *text = NULL;
+
+	memset(&h, 0, sizeof h);
+	struct metrics_gauges g = { .store_ok = store_health(st, &h) == 0 };
+	age = h.publisher_seen ? (int64_t)time(NULL) - h.publisher_seen : -1;
+	g.backlog = h.backlog;
+	g.publisher_pid = h.publisher_pid;
+	g.publisher_state = probe_state(&h, (long)age);
+	g.heartbeat_age_s = age;
+	if (snap != NULL) {
+		metrics_snapshot(snap);
+		text = metrics_render(snap, &g, &len);
+		free(snap);
+	}
+	if (text == NULL)
+		response_json(r, 500, "{\"status\":\"out of memory\"}");
+	else
+		response_set(r, 200, "text/plain; version=0.0.4; charset=utf-8",
+		    text, len);
 }
 
 void probe_token(const struct principal *who, struct response *r)

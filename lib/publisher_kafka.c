@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "outbox.h"
 
 struct pk {
@@ -55,6 +56,8 @@ static void pk_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
 		k->acks++;
 		return;
 	}
+	if (!k->closing)
+		metrics_kafka_error(METRICS_KAFKA_DELIVERY);
 	if (!k->failed && !k->closing)
 		log_msg(LOG_LEVEL_ERROR, "kafka: event seq %" PRId64
 		    " not delivered: %s; restarting the producer", seq,
@@ -70,6 +73,7 @@ static void pk_on_error(rd_kafka_t *rk, int err, const char *reason,
 
 	if (k->quiet)
 		return;
+	metrics_kafka_error(METRICS_KAFKA_CLIENT);
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
 		pk_set_state(k, PK_DOWN);
 	} else if (err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -231,6 +235,7 @@ int pk_produce(struct pk *k, const struct outbox_row *r)
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		/* The headers became librdkafka's only on success. */
 		rd_kafka_headers_destroy(h);
+		metrics_kafka_error(METRICS_KAFKA_PRODUCE);
 		log_msg(LOG_LEVEL_ERROR, "kafka: cannot queue event seq %"
 		    PRId64 ": %s", r->seq, rd_kafka_err2str(err));
 		return -1;

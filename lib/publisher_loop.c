@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "outbox.h"
 #include "store.h"
 
@@ -35,8 +36,10 @@ struct pub_loop {
 	int64_t advance_at, beat_at, resume_at, purge_at; /* monotonic ms */
 	long purged;		/* idempotency rows deleted this round */
 	struct pk_found found;	/* on the topic already: skip */
+	struct metrics_lag lag;	/* produced, awaiting delivery: their lag */
 	struct outbox_row rows[PUB_BATCH];
 };
+_Static_assert(METRICS_LAG_RING >= PK_WINDOW, "every event in flight");
 
 static int64_t pub_now_ms(void)
 {
@@ -94,6 +97,8 @@ static int pub_produce(struct pub_loop *l)
 			pk_skip(l->k, r->seq);
 		else if (pk_produce(l->k, r) != 0)
 			break;
+		else
+			metrics_lag_sent(&l->lag, r->seq, r->created_at);
 		l->produced = r->seq;
 	}
 	if (i < n)
@@ -229,6 +234,7 @@ static int pub_publish(struct pub_loop *l)
 		}
 		int n = pub_produce(l);
 		pk_poll(l->k, n > 0 ? 0 : PUB_IDLE_MS);
+		metrics_lag_delivered(&l->lag, pk_delivered(l->k));
 		pub_advance(l, 0);
 		pub_heartbeat(l);
 		pub_purge(l);
@@ -246,6 +252,9 @@ static int pub_open(struct pub_loop *l, char *err, size_t err_size)
 {
 	int rc = outbox_open(&l->ob, l->ctl->cfg, err, err_size);
 
+	/* Opened already in a responder; the relay's publisher opens it. */
+	if (rc == 0 && metrics_open(l->ctl->cfg->db_path, err, err_size) != 0)
+		log_msg(LOG_LEVEL_WARN, "metrics: %s; not counted", err);
 	if (rc == 0 && (rc = outbox_cursor(l->ob, &l->cursor)) != 0)
 		snprintf(err, err_size, "DATABASE_PATH: publisher cursor: %s",
 		    store_strerror(rc));

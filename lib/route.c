@@ -6,23 +6,38 @@
 
 #define ROUTE_SEGS_MAX 6
 
-/* "{id}" and "{pid}" capture a segment; other segments are literal.  Rows
- * with literal segments come before the captures they shadow. */
+/* "{id}" and "{pid}" capture a segment; other segments are literal. */
+static const char *const route_patterns[RP__MAX] = {
+	[RP_NONE]          = "unmatched",
+	[RP_HEALTHZ]       = "/healthz",
+	[RP_READYZ]        = "/readyz",
+	[RP_METRICS]       = "/metrics",
+	[RP_TEST]          = "/conversations/test",
+	[RP_CONVERSATIONS] = "/conversations",
+	[RP_CONVERSATION]  = "/conversations/{id}",
+	[RP_CONV_DELETE]   = "/conversations/{id}/delete",
+	[RP_MEMBERS]       = "/conversations/{id}/members",
+	[RP_MEMBER_REMOVE] = "/conversations/{id}/members/{pid}/remove",
+	[RP_MEMBER]        = "/conversations/{id}/members/{pid}",
+};
+
+/* Rows with literal segments come before the captures they shadow. */
 static const struct route_row {
 	const char *method;
-	const char *pattern;
+	enum route_pattern pattern;
 	enum route_action action;
 } route_rows[] = {
-	{ "GET",    "/healthz",                             ACT_HEALTHZ },
-	{ "GET",    "/readyz",                              ACT_READYZ },
-	{ "GET",    "/conversations/test",                  ACT_TEST },
-	{ "POST",   "/conversations",                       ACT_CREATE },
-	{ "POST",   "/conversations/{id}",                  ACT_SEND },
-	{ "DELETE", "/conversations/{id}",                  ACT_DELETE },
-	{ "DELETE", "/conversations/{id}/delete",           ACT_DELETE },
-	{ "POST",   "/conversations/{id}/members",          ACT_ADD },
-	{ "POST",   "/conversations/{id}/members/{pid}/remove", ACT_REMOVE },
-	{ "DELETE", "/conversations/{id}/members/{pid}",    ACT_REMOVE },
+	{ "GET",    RP_HEALTHZ,       ACT_HEALTHZ },
+	{ "GET",    RP_READYZ,        ACT_READYZ },
+	{ "GET",    RP_METRICS,       ACT_METRICS },
+	{ "GET",    RP_TEST,          ACT_TEST },
+	{ "POST",   RP_CONVERSATIONS, ACT_CREATE },
+	{ "POST",   RP_CONVERSATION,  ACT_SEND },
+	{ "DELETE", RP_CONVERSATION,  ACT_DELETE },
+	{ "DELETE", RP_CONV_DELETE,   ACT_DELETE },
+	{ "POST",   RP_MEMBERS,       ACT_ADD },
+	{ "POST",   RP_MEMBER_REMOVE, ACT_REMOVE },
+	{ "DELETE", RP_MEMBER,        ACT_REMOVE },
 };
 
 #define ROUTE_NROWS (sizeof route_rows / sizeof route_rows[0])
@@ -129,11 +144,14 @@ int route_match(const char *method, const char *uri, struct route_match *m)
 	if (!strcmp(method, "HEAD"))
 		method = "GET";
 	for (size_t i = 0; i < ROUTE_NROWS; i++) {
-		if (!route_fits(route_rows[i].pattern, segs, n, m))
+		if (!route_fits(route_patterns[route_rows[i].pattern], segs, n,
+		    m))
 			continue;
-		matched = 1;
+		if (!matched++)
+			m->pattern = route_rows[i].pattern;
 		if (!strcmp(route_rows[i].method, method)) {
 			m->action = route_rows[i].action;
+			m->pattern = route_rows[i].pattern;
 			m->allow[0] = '\0';
 			return ROUTE_OK;
 		}
@@ -147,5 +165,11 @@ int route_match(const char *method, const char *uri, struct route_match *m)
 
 int route_needs_auth(enum route_action a)
 {
-	return a != ACT_HEALTHZ && a != ACT_READYZ;
+	return a != ACT_HEALTHZ && a != ACT_READYZ && a != ACT_METRICS;
+}
+
+const char *route_pattern_name(enum route_pattern p)
+{
+	return p > RP_NONE && p < RP__MAX ? route_patterns[p] :
+	    route_patterns[RP_NONE];
 }

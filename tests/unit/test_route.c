@@ -1,5 +1,6 @@
 /* test_route.c: every row of SPEC section 2, aliases, trailing slashes,
- * 405 with Allow, preflight, and paths that must never route. */
+ * 405 with Allow, preflight, paths that must never route, and the route
+ * pattern each request is logged and counted under. */
 #include <string.h>
 
 #include "route.h"
@@ -67,6 +68,49 @@ START_TEST(test_route_table)
 }
 END_TEST
 
+/* The pattern a request is logged and counted under: its row's, also
+ * for 405 and preflight; none for a path no row matches. */
+static const struct {
+	const char *method, *uri;
+	int rc;
+	enum route_pattern pattern;
+	const char *name;
+} patterns[] = {
+	{ "GET", "/metrics", ROUTE_OK, RP_METRICS, "/metrics" },
+	{ "HEAD", "/metrics/", ROUTE_OK, RP_METRICS, "/metrics" },
+	{ "POST", "/metrics", ROUTE_EMETHOD, RP_METRICS, "/metrics" },
+	{ "GET", "/healthz", ROUTE_OK, RP_HEALTHZ, "/healthz" },
+	{ "GET", "/readyz", ROUTE_OK, RP_READYZ, "/readyz" },
+	{ "GET", "/conversations/test", ROUTE_OK, RP_TEST, "/conversations/test" },
+	{ "POST", "/conversations/test", ROUTE_OK, RP_CONVERSATION, "/conversations/{id}" },
+	{ "POST", "/conversations/", ROUTE_OK, RP_CONVERSATIONS, "/conversations" },
+	{ "GET", "/conversations", ROUTE_EMETHOD, RP_CONVERSATIONS, "/conversations" },
+	{ "POST", "/conversations/" UUID, ROUTE_OK, RP_CONVERSATION, "/conversations/{id}" },
+	{ "DELETE", "/conversations/" UUID, ROUTE_OK, RP_CONVERSATION, "/conversations/{id}" },
+	{ "PUT", "/conversations/" UUID, ROUTE_EMETHOD, RP_CONVERSATION, "/conversations/{id}" },
+	{ "DELETE", "/conversations/" UUID "/delete", ROUTE_OK, RP_CONV_DELETE, "/conversations/{id}/delete" },
+	{ "POST", "/conversations/" UUID "/members", ROUTE_OK, RP_MEMBERS, "/conversations/{id}/members" },
+	{ "OPTIONS", "/conversations/" UUID "/members", ROUTE_PREFLIGHT, RP_MEMBERS, "/conversations/{id}/members" },
+	{ "POST", "/conversations/" UUID "/members/bob/remove", ROUTE_OK, RP_MEMBER_REMOVE, "/conversations/{id}/members/{pid}/remove" },
+	{ "DELETE", "/conversations/" UUID "/members/bob", ROUTE_OK, RP_MEMBER, "/conversations/{id}/members/{pid}" },
+	{ "GET", "/nope", ROUTE_ENOTFOUND, RP_NONE, "unmatched" },
+	{ "GET", "/conversations//members", ROUTE_ENOTFOUND, RP_NONE, "unmatched" },
+};
+
+START_TEST(test_route_pattern)
+{
+	struct route_match m;
+	int rc = route_match(patterns[_i].method, patterns[_i].uri, &m);
+
+	ck_assert_msg(rc == patterns[_i].rc, "%s %s: rc %d, want %d",
+	    patterns[_i].method, patterns[_i].uri, rc, patterns[_i].rc);
+	ck_assert_int_eq(m.pattern, patterns[_i].pattern);
+	ck_assert_str_eq(route_pattern_name(m.pattern), patterns[_i].name);
+	if (rc == ROUTE_OK && m.pattern == RP_METRICS)
+		ck_assert_int_eq(m.action, ACT_METRICS);
+}
+END_TEST
+
 START_TEST(test_route_long_path)
 {
 	struct route_match m;
@@ -84,6 +128,8 @@ START_TEST(test_route_auth)
 {
 	ck_assert_int_eq(route_needs_auth(ACT_HEALTHZ), 0);
 	ck_assert_int_eq(route_needs_auth(ACT_READYZ), 0);
+	ck_assert_int_eq(route_needs_auth(ACT_METRICS), 0);
+	ck_assert_str_eq(route_pattern_name(RP__MAX), "unmatched");
 	ck_assert_int_eq(route_needs_auth(ACT_TEST), 1);
 	ck_assert_int_eq(route_needs_auth(ACT_CREATE), 1);
 }
@@ -95,6 +141,8 @@ static Suite *route_suite(void)
 	TCase *tc = tcase_create("match");
 	tcase_add_loop_test(tc, test_route_table, 0,
 	    sizeof cases / sizeof cases[0]);
+	tcase_add_loop_test(tc, test_route_pattern, 0,
+	    sizeof patterns / sizeof patterns[0]);
 	tcase_add_test(tc, test_route_long_path);
 	tcase_add_test(tc, test_route_auth);
 	suite_add_tcase(s, tc);
