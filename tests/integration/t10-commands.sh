@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# t10-commands.sh: every command of SPEC section 2 accepted through
-# lighttpd, with its event as the 201 body; aliases and trailing slashes.
+# t10-commands.sh: every command of SPEC section 2 accepted through the
+# front end (lighttpd; tests/deploy/run-modes.sh runs it behind the
+# others), with its event as the 201 body; aliases and trailing slashes.
 . "$(dirname "$0")/lib.sh"
 
 req GET /healthz

@@ -69,7 +69,8 @@ as alice GET /nowhere
 problem "unknown route" 404
 as alice POST "/conversations//members" "${JSON[@]}" -d '{"participant_id":"x"}'
 problem "doubled slash" 404
-# lighttpd itself refuses an encoded NUL (400) before any responder runs.
+# The front end itself refuses an encoded NUL before any responder runs:
+# lighttpd with 400, Apache with 404.
 as alice POST "/conversations/%00" "${JSON[@]}" -d '{"message_content":"x"}'
 is "encoded NUL in the path is a 4xx" "${STATUS:0:1}" 4
 
