@@ -15,7 +15,7 @@ B         := build
 
 LIB_SRC   := $(wildcard lib/*.c)
 LIB_OBJ   := $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
-PROGS     := $(B)/msgcmd $(B)/msgcmd-relay $(B)/msgcmd-token
+PROGS     := $(patsubst cgi/%.c,$(B)/%,$(wildcard cgi/*.c))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
