@@ -46,7 +46,8 @@ int body_parse(const char *content_type, const char *data, size_t len,
 	if (len == 0)
 		return BODY_OK;
 	size_t n = content_type ? strlen(content_type) : 0;
-	const struct body_type *t = body_type_find(content_type, n);
+	const struct body_type *t = content_type ?
+	    body_type_find(content_type, n) : NULL;
 	if (t == NULL) /* includes a missing Content-Type */
 		return body_fail(detail, detail_size, BODY_EUNSUPPORTED,
 		    "Send the body as application/json, application/"

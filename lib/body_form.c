@@ -42,7 +42,7 @@ static int form_decode(const char *s, size_t n, char **out, size_t *outlen)
 			d[k++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else {
-			d[k++] = s[i] == '+' ? ' ' : s[i];
+			d[k++] = (char)(s[i] == '+' ? ' ' : s[i]);
 		}
 	}
 	d[k] = '\0';

@@ -23,9 +23,15 @@ struct json_walk {
 	size_t detail_size;
 };
 
+/* The four white-space bytes of RFC 8259 section 2; NUL is not one. */
+static int json_is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 static void json_skip_ws(struct json_walk *w)
 {
-	while (w->i < w->n && memchr(" \t\n\r", w->s[w->i], 4))
+	while (w->i < w->n && json_is_ws(w->s[w->i]))
 		w->i++;
 }
 

@@ -156,7 +156,7 @@ static int mp_walk(struct mp *m)
 			return BODY_OK;
 		while (i < m->n && (m->s[i] == ' ' || m->s[i] == '\t'))
 			i++;
-		if (m->n - i < 2 || memcmp(m->s + i, "\r\n", 2) != 0)
+		if (i + 2 > m->n || memcmp(m->s + i, "\r\n", 2) != 0)
 			return mp_bad(m, "has a boundary line that does not "
 			    "end with CRLF, or lacks its closing boundary");
 		i += 2;

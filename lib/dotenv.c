@@ -40,7 +40,7 @@ static char *dotenv_unquote(char *v)
 	for (w = v, r = v + 1; *r && *r != q; r++) {
 		if (q == '"' && *r == '\\' && r[1]) {
 			r++;
-			*w++ = *r == 'n' ? '\n' : *r;
+			*w++ = (char)(*r == 'n' ? '\n' : *r);
 		} else {
 			*w++ = *r;
 		}
@@ -123,7 +123,7 @@ int dotenv_load(struct dotenv **out, const char *path, int required,
 			why = dotenv_line(de, line);
 	}
 	if (f)
-		fclose(f);
+		(void)fclose(f);	/* read-only: a failing close loses nothing */
 	if (why) {
 		snprintf(errstr, errstr_size, "%s:%d: %s", path, lineno, why);
 		dotenv_free(de);

@@ -65,7 +65,7 @@ static const char *event_field_value(const struct event *ev,
 		return ev->kind == CMD_CREATE ? ev->conversation_id :
 		    ev->event_id;
 	case F_NAME:			return ev->name;
-	case F_CREATOR_ID:		return ev->actor;
+	case F_CREATOR_ID:
 	case F_USER_ID:			return ev->actor;
 	case F_PARTICIPANT_ID:		return ev->participant_id;
 	case F_CONVERSATION_ID:		return ev->conversation_id;
@@ -81,10 +81,9 @@ int event_uuid(char out[EVENT_UUID_LEN + 1])
 {
 	unsigned char b[16];
 	size_t got = 0;
-	ssize_t n;
 
 	while (got < sizeof b) {
-		n = getrandom(b + got, sizeof b - got, 0);
+		ssize_t n = getrandom(b + got, sizeof b - got, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)

@@ -2,6 +2,7 @@
 #include "problem.h"
 
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,8 +59,7 @@ static json_object *problem_object(enum problem_kind kind, const char *detail)
 	const struct problem_row *p = &problem_rows[kind];
 	char type[96];
 	json_object *o = json_object_new_object();
-	strcpy(type, "urn:msgcmd:problem:");
-	strcat(type, p->slug);
+	snprintf(type, sizeof type, "urn:msgcmd:problem:%s", p->slug);
 	json_object_object_add(o, "type", json_object_new_string(type));
 	json_object_object_add(o, "title", json_object_new_string(p->title));
 	json_object_object_add(o, "status", json_object_new_int(p->status));
