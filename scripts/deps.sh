@@ -3,9 +3,13 @@
 # and tests with, when any is missing.  Quiet when everything is there.
 set -eu
 
+# The second line is for the checks of `make test`: libFuzzer (clang and
+# its compiler-rt, which holds libclang_rt.fuzzer), clang-tidy, cppcheck
+# and valgrind.
 PKGS="gcc make pkg-config libc6-dev libfcgi-dev libjson-c-dev libjwt-dev
 libsqlite3-dev librdkafka-dev check libsubunit-dev libssl-dev lighttpd kcat
-curl jq openssl sqlite3 maven ca-certificates python3"
+curl jq openssl sqlite3 maven ca-certificates python3 strace
+clang libclang-rt-14-dev clang-tidy cppcheck valgrind"
 
 missing=""
 for p in $PKGS; do

@@ -41,6 +41,8 @@ stack_keys() {
 # background job and waits until /readyz answers 200.
 stack_lighttpd() {
 	export MSGCMD_ROOT="$STACK_ROOT" MSGCMD_STATE="$1" PORT="$2"
+	# The responders' build: build, or build-asan for `make test-asan`.
+	export MSGCMD_BUILD="${MSGCMD_BUILD:-build}"
 	export MSGCMD_ERRORLOG="${MSGCMD_ERRORLOG:-$1/lighttpd.log}"
 	export DATABASE_PATH="${DATABASE_PATH:-$1/msgcmd.db}"
 	# The responders inherit stderr: their JSON lines join lighttpd's log.

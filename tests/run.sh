@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # run.sh: `make test`.  Unit tests (Check), then the black-box suite
 # against a real Kafka broker and lighttpd with the responders.  Ends
-# with the line "N passed, N failed".
+# with the line "N passed, N failed".  MSGCMD_BUILD=build-asan (make
+# test-asan) runs the unit tests and the responders of that build, and
+# any sanitizer report in the responders' logs fails the run; UNIT_TESTS,
+# when set, names the unit-test programs instead of all of the build's.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
+export MSGCMD_BUILD=${MSGCMD_BUILD:-build}
 
 unit_out=$(mktemp)
-tests/run-unit.sh build/tests/test_* | tee "$unit_out"
+# shellcheck disable=SC2086
+tests/run-unit.sh ${UNIT_TESTS:-"$MSGCMD_BUILD"/tests/test_*} | tee "$unit_out"
 read -r upass ufail < <(sed -nE 's/^unit: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$unit_out")
 rm -f "$unit_out"
 
@@ -40,6 +45,49 @@ for t in tests/integration/t*.sh; do
 	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
 	ipass=$((ipass + p)) ifail=$((ifail + f))
 done
+
+# children PID: the pids of PID's children (lighttpd's responders).
+children() {
+	local f line fields
+	for f in /proc/[0-9]*/stat; do
+		{ read -r line <"$f"; } 2>/dev/null || continue
+		read -r -a fields <<<"${line##*) }"	# after "pid (comm) "
+		[ "${fields[1]}" = "$1" ] && { f=${f%/stat}; echo "${f#/proc/}"; }
+	done
+}
+
+# running PID...: succeeds while one of them runs (a zombie does not).
+running() {
+	local p line
+	for p in "$@"; do
+		{ read -r line <"/proc/$p/stat"; } 2>/dev/null || continue
+		line=${line##*) }
+		[ "${line:0:1}" = Z ] || return 0
+	done
+	return 1
+}
+
+# The responders write their sanitizer reports (LeakSanitizer's at exit)
+# to the lighttpd logs, so those are read once every responder is gone
+# (10 s at most).
+kids=$(children "$STACK_LIGHTTPD_PID")
+stack_stop
+for _ in $(seq 100); do
+	# shellcheck disable=SC2086
+	running $kids || break
+	sleep 0.1
+done
+reports=$({ find "$STATE" -name lighttpd.log -type f; echo "$MSGCMD_ERRORLOG"; } |
+    sort -u | xargs -d '\n' grep -E -A20 \
+    'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' 2>/dev/null)
+if [ -n "$reports" ]; then
+	echo "not ok - sanitizer reports in the responder logs ($MSGCMD_BUILD):"
+	printf '%s\n' "$reports" | head -80 | sed 's/^/  /'
+	ifail=$((ifail + 1))
+else
+	echo "ok - no sanitizer report in the responder logs ($MSGCMD_BUILD)"
+	ipass=$((ipass + 1))
+fi
 echo "integration: $ipass passed, $ifail failed"
 if [ "$ifail" -ne 0 ] || [ "${ufail:-1}" -ne 0 ]; then
 	echo "--- lighttpd/responder log (last 40 lines)"
