@@ -5,7 +5,7 @@
 # make test = build, lint, static, unit + integration, test-asan,
 # test-valgrind, fuzz-regress and fuzz-smoke; `make fuzz` fuzzes longer.
 
-PKGS      := fcgi json-c libjwt libcrypto sqlite3 rdkafka
+PKGS      := fcgi json-c libjwt libcrypto sqlite3 rdkafka libcurl
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 WARN      := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
