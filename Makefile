@@ -53,7 +53,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps run test unit lint static clean kafka chaos test-asan \
+.PHONY: bench all deps run test unit lint static clean kafka chaos test-asan \
         test-valgrind fuzz fuzz-build fuzz-smoke fuzz-regress
 all: $(PROGS) $(UNIT_BIN)
 
@@ -146,6 +146,10 @@ fuzz-smoke: fuzz-build
 # Replays the seed corpora and tests/fuzz/regress/ without fuzzing.
 fuzz-regress: fuzz-build
 	$(Q)tests/fuzz/run.sh regress 0 $(FUZZ_NAMES)
+
+# One table: our loads beside the path's ceilings, measured in the same run.
+bench: deps all
+	$(Q)tests/bench/bench.sh
 
 # At least 20000 commands, 50 SIGKILLs, 3 broker restarts; prints figures.
 chaos: deps all
