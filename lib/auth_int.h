@@ -5,8 +5,10 @@
  * the only one that calls auth_verify() and auth_reload(); the publisher
  * thread never touches auth.  So no lock is needed: a reload builds a
  * complete new struct auth_keys, swaps the pointer and frees the old set
- * (no verification is in flight then).  Everything else in struct auth
- * is read-only after auth_open(). */
+ * (no verification is in flight then).  A refetch of KEYCLOAK_JWKS_URL
+ * happens on that thread too, in the middle of a verification, through
+ * auth_keys_pick().  Everything else in struct auth is read-only after
+ * auth_open(). */
 #ifndef MSGCMD_AUTH_INT_H
 #define MSGCMD_AUTH_INT_H
 
@@ -41,6 +43,8 @@ struct auth_key {
  * a new one. */
 struct auth_keys {
 	int by_kid;		/* JWKS: the token's kid picks the key */
+	struct auth *refetch;	/* URL source: whose set to refetch when a
+				 * kid is not here; NULL for the others */
 	size_t n;
 	struct auth_key key[];
 };
@@ -67,6 +71,8 @@ struct auth {
 	char *audience;			/* must be in aud */
 	char *issuer;			/* must equal iss; NULL = unchecked */
 	long leeway;			/* seconds of clock skew tolerated */
+	long long refetch_after_ms;	/* URL source: no refetch before
+					 * this CLOCK_MONOTONIC time */
 };
 
 /* Returns the row for an algorithm name, or NULL when it is not one we
@@ -99,10 +105,11 @@ int auth_sig_verify(const struct auth_alg *alg, EVP_PKEY *key,
 int auth_keys_open(struct auth *a, const struct config *cfg, char *errstr,
     size_t errstr_size);
 
-/* Builds a new key set from a's source into *out.  Returns 0, or
- * AUTH_EKEY / AUTH_ENOMEM with errstr naming the setting (*out NULL). */
-int auth_keys_load(const struct auth *a, struct auth_keys **out,
-    char *errstr, size_t errstr_size);
+/* Builds a new key set from a's source into *out (for a URL source, one
+ * that refers back to a for refetches).  Returns 0, or AUTH_EKEY /
+ * AUTH_ENOMEM with errstr naming the setting (*out NULL). */
+int auth_keys_load(struct auth *a, struct auth_keys **out, char *errstr,
+    size_t errstr_size);
 
 /* Returns an empty set with room for cap keys, or NULL (no memory). */
 struct auth_keys *auth_keys_new(size_t cap, int by_kid);
@@ -110,8 +117,11 @@ struct auth_keys *auth_keys_new(size_t cap, int by_kid);
 void auth_keys_free(struct auth_keys *ks);
 
 /* Picks the key for a token whose header kid member is kid (NULL when
- * absent), by the rules in auth.h.  Returns 0 and *key (owned by ks), or
- * AUTH_EKID. */
+ * absent), by the rules in auth.h.  Returns 0 and *key, or AUTH_EKID.
+ * When ks->refetch is set and no key has the (string) kid, the set is
+ * first refetched (auth_fetch_refetch()): that may free ks and put a new
+ * set in ks->refetch->keys, which *key then belongs to.  So the caller
+ * passes a->keys and uses only *key afterwards, until the next call. */
 int auth_keys_pick(const struct auth_keys *ks, struct json_object *kid,
     EVP_PKEY **key);
 
@@ -120,6 +130,25 @@ int auth_keys_pick(const struct auth_keys *ks, struct json_object *kid,
  * AUTH_EKEY / AUTH_ENOMEM with errstr "KEYCLOAK_JWKS_FILE: path: ...". */
 int auth_jwks_load(const struct auth_alg *alg, const char *path,
     struct auth_keys **out, char *errstr, size_t errstr_size);
+
+/* The loader of KEYCLOAK_JWKS_URL (auth_fetch.c): fetches the set at
+ * url (http or https, with connect and total timeouts) and reads it as
+ * auth_jwks_load() reads a file.  Returns 0 and a new set in *out, or
+ * AUTH_EKEY / AUTH_ENOMEM with errstr "KEYCLOAK_JWKS_URL: url: ...". */
+int auth_fetch_load(const struct auth_alg *alg, const char *url,
+    struct auth_keys **out, char *errstr, size_t errstr_size);
+
+/* At most one refetch per responder in this many seconds: a rotated
+ * realm key is picked up within seconds, while tokens with made-up kids
+ * cannot turn a responder into a flood of requests to Keycloak. */
+#define AUTH_REFETCH_SECONDS 10
+
+/* A token named a kid that a's URL key set lacks: fetches the set again,
+ * unless a refetch was tried less than AUTH_REFETCH_SECONDS ago.  Returns
+ * 0 when a new set replaced a->keys (the old one is freed), AUTH_EKID when
+ * it is too soon, or AUTH_EKEY / AUTH_ENOMEM when the fetch failed: then
+ * the old set stays and one line is logged. */
+int auth_fetch_refetch(struct auth *a);
 
 /* Records in a->seen what a->watch looks like now; call before reading
  * the file, so a change made while reading is seen next time. */

@@ -18,6 +18,7 @@ struct auth_source {
 	const char *var;	/* the setting */
 	size_t offset;		/* its char * in struct config */
 	int is_file;		/* its value is a path, re-read on change */
+	int refetch;		/* an unknown kid fetches the set again */
 	auth_loader load;
 };
 
@@ -26,15 +27,18 @@ static int load_body(const struct auth_alg *, const char *,
 static int load_pem(const struct auth_alg *, const char *,
     struct auth_keys **, char *, size_t);
 
-/* Exactly one of these must be set.  Only the JWKS names its keys, so
- * only there does the token's kid matter. */
+/* Exactly one of these must be set.  Only a JWKS names its keys, so
+ * only there does the token's kid matter; only the realm's own URL can
+ * have learnt a new key since we read it. */
 static const struct auth_source sources[] = {
-	{ "KEYCLOAK_PUBLIC_KEY", offsetof(struct config, public_key), 0,
+	{ "KEYCLOAK_PUBLIC_KEY", offsetof(struct config, public_key), 0, 0,
 	    load_body },
 	{ "KEYCLOAK_PUBLIC_KEY_FILE", offsetof(struct config, public_key_file),
-	    1, load_pem },
-	{ "KEYCLOAK_JWKS_FILE", offsetof(struct config, jwks_file), 1,
+	    1, 0, load_pem },
+	{ "KEYCLOAK_JWKS_FILE", offsetof(struct config, jwks_file), 1, 0,
 	    auth_jwks_load },
+	{ "KEYCLOAK_JWKS_URL", offsetof(struct config, jwks_url), 0, 1,
+	    auth_fetch_load },
 };
 
 #define NSOURCES (sizeof(sources) / sizeof(sources[0]))
@@ -154,7 +158,7 @@ auth_keys_open(struct auth *a, const struct config *cfg, char *errstr,
 }
 
 int
-auth_keys_load(const struct auth *a, struct auth_keys **out, char *errstr,
+auth_keys_load(struct auth *a, struct auth_keys **out, char *errstr,
     size_t errstr_size)
 {
 	int rc;
@@ -163,6 +167,8 @@ auth_keys_load(const struct auth *a, struct auth_keys **out, char *errstr,
 	rc = a->src->load(a->alg, a->src_value, out, errstr, errstr_size);
 	/* OpenSSL queues errors per thread; drop them so none linger. */
 	ERR_clear_error();
+	if (rc == 0 && a->src->refetch)
+		(*out)->refetch = a;
 	return rc;
 }
 
@@ -170,9 +176,8 @@ auth_keys_load(const struct auth *a, struct auth_keys **out, char *errstr,
  * nothing is gained by refusing, and small deployments (or a Keycloak
  * realm with one key) may omit it.  With several keys we refuse rather
  * than try each, so a token costs one signature check at most. */
-int
-auth_keys_pick(const struct auth_keys *ks, struct json_object *kid,
-    EVP_PKEY **key)
+static int
+pick(const struct auth_keys *ks, struct json_object *kid, EVP_PKEY **key)
 {
 	if (!ks->by_kid || (kid == NULL && ks->n == 1)) {
 		*key = ks->key[0].pkey;
@@ -185,4 +190,21 @@ auth_keys_pick(const struct auth_keys *ks, struct json_object *kid,
 			return 0;
 		}
 	return AUTH_EKID;
+}
+
+/* Only a string kid is worth a refetch: without one, or with a number,
+ * no set could ever match. */
+int
+auth_keys_pick(const struct auth_keys *ks, struct json_object *kid,
+    EVP_PKEY **key)
+{
+	struct auth *owner = ks->refetch;
+	int rc = pick(ks, kid, key);
+
+	/* From here on ks may be freed: only owner is used. */
+	if (rc == AUTH_EKID && owner != NULL &&
+	    json_object_is_type(kid, json_type_string) &&
+	    auth_fetch_refetch(owner) == 0)
+		rc = pick(owner->keys, kid, key);
+	return rc;
 }

@@ -33,6 +33,7 @@ static const struct config_row config_rows[] = {
 	{ "KEYCLOAK_PUBLIC_KEY", NULL, T_STR, OFF(public_key), NULL, 0, 0 },
 	{ "KEYCLOAK_PUBLIC_KEY_FILE", NULL, T_STR, OFF(public_key_file), NULL, 0, 0 },
 	{ "KEYCLOAK_JWKS_FILE", NULL, T_STR, OFF(jwks_file), NULL, 0, 0 },
+	{ "KEYCLOAK_JWKS_URL", NULL, T_STR, OFF(jwks_url), NULL, 0, 0 },
 	{ "KEYCLOAK_ALG", NULL, T_STR, OFF(alg), "RS256", 0, 0 },
 	{ "KEYCLOAK_AUDIENCE", NULL, T_STR, OFF(audience), "account", 0, 0 },
 	{ "KEYCLOAK_ISSUER", NULL, T_STR, OFF(issuer), NULL, 0, 0 },

@@ -23,6 +23,7 @@ struct config {
 	char *public_key;	/* KEYCLOAK_PUBLIC_KEY: base64 body */
 	char *public_key_file;	/* KEYCLOAK_PUBLIC_KEY_FILE: PEM file */
 	char *jwks_file;	/* KEYCLOAK_JWKS_FILE: RFC 7517 key set file */
+	char *jwks_url;		/* KEYCLOAK_JWKS_URL: the realm's certs endpoint */
 	char *alg;		/* KEYCLOAK_ALG, default RS256 */
 	char *audience;		/* KEYCLOAK_AUDIENCE, default account */
 	char *issuer;		/* KEYCLOAK_ISSUER, NULL = not checked */

@@ -444,7 +444,7 @@ START_TEST(one_source_only)
 	ck_assert_int_eq(auth_open(&a, &cfg, err, sizeof(err)), AUTH_EKEY);
 	ck_assert_str_eq(err, "KEYCLOAK_PUBLIC_KEY_FILE, KEYCLOAK_JWKS_FILE: "
 	    "more than one is set; set exactly one of KEYCLOAK_PUBLIC_KEY, "
-	    "KEYCLOAK_PUBLIC_KEY_FILE, KEYCLOAK_JWKS_FILE");
+	    "KEYCLOAK_PUBLIC_KEY_FILE, KEYCLOAK_JWKS_FILE, KEYCLOAK_JWKS_URL");
 	cfg.public_key = "AAAA";
 	ck_assert_int_eq(auth_open(&a, &cfg, err, sizeof(err)), AUTH_EKEY);
 	ck_assert_ptr_nonnull(strstr(err, "KEYCLOAK_PUBLIC_KEY, "
