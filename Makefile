@@ -53,7 +53,7 @@ else
 Q := @
 endif
 
-.PHONY: bench all deps run test unit lint static clean kafka chaos test-asan \
+.PHONY: e2e bench all deps run test unit lint static clean kafka chaos test-asan \
         test-valgrind fuzz fuzz-build fuzz-smoke fuzz-regress
 all: $(PROGS) $(UNIT_BIN)
 
@@ -146,6 +146,10 @@ fuzz-smoke: fuzz-build
 # Replays the seed corpora and tests/fuzz/regress/ without fuzzing.
 fuzz-regress: fuzz-build
 	$(Q)tests/fuzz/run.sh regress 0 $(FUZZ_NAMES)
+
+# Real Keycloak tokens end to end (docs/KEYCLOAK.md); minutes, so not in `make test`.
+e2e: deps all
+	$(Q)tests/e2e/run.sh
 
 # One table: our loads beside the path's ceilings, measured in the same run.
 bench: deps all

@@ -55,7 +55,7 @@ stack_lighttpd() {
 stack_wait_ready() {
 	i=0
 	while [ $i -lt 300 ]; do
-		code=$(curl -s -o /dev/null -w '%{http_code}' \
+		code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' \
 		    "http://127.0.0.1:$1/readyz" 2>/dev/null) || code=000
 		[ "$code" = 200 ] && return 0
 		kill -0 "$STACK_LIGHTTPD_PID" 2>/dev/null || return 1

@@ -21,7 +21,7 @@ export TOPIC="msgcmd-test-$(date +%s)-$$"
 export ACCEPTED="$STATE/accepted.jsonl"
 # The suite's own settings only: no .env, no database of a `make run`.
 export ENV_FILE=/dev/null DATABASE_PATH="$STATE/msgcmd.db"
-unset KEYCLOAK_PUBLIC_KEY_FILE KEYCLOAK_ISSUER KAFKA_PROPERTIES
+unset KEYCLOAK_PUBLIC_KEY_FILE KEYCLOAK_JWKS_FILE KEYCLOAK_JWKS_URL KEYCLOAK_ISSUER KAFKA_PROPERTIES
 : >"$ACCEPTED"
 . scripts/stack.sh
 cleanup() { stack_stop; [ -n "${KEEP_STATE:-}" ] || rm -rf "$STATE"; }
