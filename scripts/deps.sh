@@ -9,7 +9,7 @@ set -eu
 PKGS="gcc make pkg-config libc6-dev libfcgi-dev libjson-c-dev libjwt-dev
 libsqlite3-dev librdkafka-dev check libsubunit-dev libssl-dev lighttpd kcat
 curl libcurl4-openssl-dev jq openssl sqlite3 maven ca-certificates python3 strace
-clang libclang-rt-14-dev clang-tidy cppcheck valgrind"
+clang libclang-rt-14-dev clang-tidy cppcheck valgrind wrk"
 
 missing=""
 for p in $PKGS; do
