@@ -50,6 +50,8 @@ static const struct config_row config_rows[] = {
 	{ "IDEMPOTENCY_TTL_SECONDS", NULL, T_INT, OFF(idempotency_ttl_s), "86400", 1, 31536000 },
 	{ "IDEMPOTENCY_REQUIRED", NULL, T_BOOL, OFF(idempotency_required), "false", 0, 0 },
 	{ "PUBLISHER", NULL, T_PUBLISHER, OFF(publisher_thread), "thread", 0, 0 },
+	{ "RATE_LIMIT_PER_MINUTE", NULL, T_INT, OFF(rate_per_minute), "0", 0, 60000 },
+	{ "RATE_LIMIT_BURST", NULL, T_INT, OFF(rate_burst), "10", 1, 100000 },
 };
 
 #define CONFIG_NROWS (sizeof config_rows / sizeof config_rows[0])

@@ -45,6 +45,8 @@ struct config {
 /* Fills cfg from the process environment, then from the .env file for
  * variables the environment lacks, then from defaults.  Returns 0, or a
  * negative config_err with one line in errstr naming the setting (or
+	int rate_per_minute;	/* RATE_LIMIT_PER_MINUTE: commands per subject, 0 = off */
+	int rate_burst;		/* RATE_LIMIT_BURST: commands at once */
  * path:line for a .env syntax error).  On error cfg holds nothing that
  * needs freeing. */
 int config_load(struct config *cfg, char *errstr, size_t errstr_size);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "probe.h"
 #include "problem.h"
+#include "ratelimit.h"
 #include "route.h"
 #include "store.h"
 
@@ -64,6 +65,48 @@ static int handle_auth(struct command *c, struct response *resp)
 }
 
 /* Checks the Idempotency-Key header (syntax, and presence when the
+/* Milliseconds on the wall clock, which every process of the host shares
+ * and which, unlike the monotonic one, keeps counting across a reboot
+ * that leaves the rate-limit file in place. */
+static int64_t handle_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The per-subject rate limit (RATE_LIMIT_PER_MINUTE), before anything is
+ * read or stored.  A file that cannot be mapped, or a full table, admits
+ * the request: the limit protects the service and must not stop it.  A
+ * full table is logged when its count reaches a power of two. */
+static int handle_rate(const struct command *c, struct response *resp)
+{
+	const struct config *cfg = c->app->cfg;
+	const struct ratelimit_conf rl = { cfg->rate_per_minute, cfg->rate_burst };
+	int64_t retry_ms = 0;
+	uint64_t full;
+	char detail[160];
+
+	if (rl.per_minute == 0)
+		return 0;
+	int rc = ratelimit_take(cfg->db_path, &rl, c->who.sub, handle_now_ms(),
+	    &retry_ms);
+	full = rc == RATELIMIT_EFULL ? ratelimit_full_count() : 0;
+	if (rc == RATELIMIT_EOPEN || (full != 0 && (full & (full - 1)) == 0))
+		log_msg(LOG_LEVEL_WARN, "ratelimit: %s; admitted",
+		    ratelimit_strerror(rc));
+	if (rc != RATELIMIT_LIMITED)
+		return 0;
+	long secs = (long)((retry_ms + 999) / 1000);
+	response_header(resp, "Retry-After", "%ld", secs);
+	snprintf(detail, sizeof detail, "The limit is %d commands a minute"
+	    " per subject, %d at once; retry in %ld s.", rl.per_minute,
+	    rl.burst, secs);
+	problem_set(resp, PROB_RATE_LIMITED, detail);
+	return -1;
+}
+
  * configuration makes it mandatory). */
 static int handle_idem_key(struct command *c, struct response *resp)
 {
@@ -327,6 +370,6 @@ void handle(const struct app *app, const struct request *req,
 		return;
 	else if (m.action == ACT_TEST)
 		probe_token(&c.who, resp);
-	else
+	else if (handle_rate(&c, resp) == 0)
 		handle_command(&c, resp);
 }

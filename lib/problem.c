@@ -47,6 +47,8 @@ static const struct problem_row {
 	[PROB_IDEM_MISMATCH] = { 422, "idempotency-key-reused",
 	    "Unprocessable Content", "This Idempotency-Key was used with a "
 	    "different request." },
+	[PROB_RATE_LIMITED] = { 429, "rate-limited", "Too Many Requests",
+	    "Too many commands for this subject; see Retry-After." },
 	[PROB_UNAVAILABLE] = { 503, "store-unavailable", "Service Unavailable",
 	    "The command could not be stored right now; retry later." },
 	[PROB_INTERNAL] = { 500, "internal-error", "Internal Server Error",

@@ -25,6 +25,7 @@ enum problem_kind {
 	PROB_TOO_LARGE,		/* 413 */
 	PROB_UNSUPPORTED,	/* 415 */
 	PROB_IDEM_MISMATCH,	/* 422 */
+	PROB_RATE_LIMITED,	/* 429, with Retry-After */
 	PROB_UNAVAILABLE,	/* 503, with Retry-After */
 	PROB_INTERNAL,		/* 500 */
 	PROB__MAX
