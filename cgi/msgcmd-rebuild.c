@@ -22,7 +22,9 @@
 
 struct rebuild {
 	struct replay rp;
-	int64_t last_seq;	/* highest msgcmd-seq header seen */
+	int shard;		/* SHARD's index: other shards' events are skipped */
+	uint64_t other_shard;	/* messages of other shards */
+	int64_t last_seq;	/* highest msgcmd-seq header of this shard */
 	int err;		/* the store error that stopped the read */
 };
 
@@ -106,6 +108,11 @@ static int on_message(void *arg, const struct publisher_msg *m)
 {
 	struct rebuild *rb = arg;
 
+	/* Shards share the topic; each rebuilds its own database. */
+	if (m->shard != rb->shard) {
+		rb->other_shard++;
+		return 0;
+	}
 	if (m->seq > rb->last_seq)
 		rb->last_seq = m->seq;
 	rb->err = replay_value(&rb->rp, m->value, m->len);
@@ -137,9 +144,13 @@ static void summary(const struct rebuild *rb, const struct store_counts *c,
 		    s->reasons[r - REPLAY__MIN]);
 		sep = ", ";
 	}
-	printf("%s conversations %" PRId64 " deleted %" PRId64 " members %"
+	if (s->skipped)
+		putchar(')');
+	if (rb->other_shard > 0)
+		printf(" other-shard %" PRIu64, rb->other_shard);
+	printf(" conversations %" PRId64 " deleted %" PRId64 " members %"
 	    PRId64 " last_seq %" PRId64 " seconds %.2f events/s %.0f\n",
-	    s->skipped ? ")" : "", c->conversations, c->deleted, c->members,
+	    c->conversations, c->deleted, c->members,
 	    rb->last_seq, secs, secs > 0 ? (double)s->read / secs : 0.0);
 }
 
@@ -182,6 +193,7 @@ int main(int argc, char **argv)
 	/* A failed rebuild is started again from scratch, so commits need
 	 * not wait for the disk; closing checkpoints and syncs the file. */
 	cfg.synchronous = SYNC_NORMAL;
+	rb.shard = cfg.shard.index;
 	if ((rc = parse_args(argc, argv, &cfg)) != 0 ||
 	    (rc = check_new(cfg.db_path)) != 0)
 		goto out;

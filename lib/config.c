@@ -10,8 +10,9 @@
 #include <strings.h>
 
 #include "dotenv.h"
+#include "shard.h"
 
-enum config_type { T_STR, T_INT, T_SIZE, T_SYNC, T_BOOL, T_PUBLISHER };
+enum config_type { T_STR, T_INT, T_SIZE, T_SYNC, T_BOOL, T_PUBLISHER, T_SHARD };
 
 struct config_row {
 	const char *name;
@@ -49,9 +50,10 @@ static const struct config_row config_rows[] = {
 	{ "CORS_ALLOWED_ORIGINS", NULL, T_STR, OFF(cors_origins), "*", 0, 0 },
 	{ "IDEMPOTENCY_TTL_SECONDS", NULL, T_INT, OFF(idempotency_ttl_s), "86400", 1, 31536000 },
 	{ "IDEMPOTENCY_REQUIRED", NULL, T_BOOL, OFF(idempotency_required), "false", 0, 0 },
-	{ "PUBLISHER", NULL, T_PUBLISHER, OFF(publisher_thread), "thread", 0, 0 },
 	{ "RATE_LIMIT_PER_MINUTE", NULL, T_INT, OFF(rate_per_minute), "0", 0, 60000 },
 	{ "RATE_LIMIT_BURST", NULL, T_INT, OFF(rate_burst), "10", 1, 100000 },
+	{ "PUBLISHER", NULL, T_PUBLISHER, OFF(publisher_thread), "thread", 0, 0 },
+	{ "SHARD", NULL, T_SHARD, OFF(shard), "0/1", 0, 0 },
 };
 
 #define CONFIG_NROWS (sizeof config_rows / sizeof config_rows[0])
@@ -76,6 +78,28 @@ static int config_number(const struct config_row *r, const char *s,
 	if (errno || end == s || *end || v < r->min || v > r->max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/* Parses "INDEX/COUNT" (0 <= INDEX < COUNT <= SHARD_MAX) into sh. */
+static int config_shard(const char *s, struct config_shard *sh)
+{
+	char *end;
+	long i, n;
+
+	/* Digits only: strtol alone would take " 1", "+1" and "-0". */
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	i = strtol(s, &end, 10);
+	if (errno || *end != '/' || end[1] < '0' || end[1] > '9')
+		return -1;
+	s = end + 1;
+	n = strtol(s, &end, 10);
+	if (errno || *end || n < 1 || n > SHARD_MAX || i >= n)
+		return -1;
+	sh->index = (int)i;
+	sh->count = (int)n;
 	return 0;
 }
 
@@ -116,6 +140,8 @@ static int config_set(struct config *cfg, const struct config_row *r,
 		w = config_word(s, pubs, 2);
 		*(int *)field = w;
 		return w < 0 ? -1 : 0;
+	case T_SHARD:
+		return config_shard(s, (struct config_shard *)(void *)field);
 	}
 	return -1;
 }

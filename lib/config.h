@@ -14,6 +14,12 @@ enum config_err {
 
 enum config_sync { SYNC_OFF, SYNC_NORMAL, SYNC_FULL, SYNC_EXTRA };
 
+/* SHARD "INDEX/COUNT": this process serves shard index of count (see
+ * shard.h); "0/1", the default, is an unsharded service. */
+struct config_shard {
+	int index, count;
+};
+
 /* All strings are owned by the config and live until config_free(). */
 struct config {
 	char *env;		/* ENV: dev or prod (informational) */
@@ -39,14 +45,15 @@ struct config {
 	char *cors_origins;	/* CORS_ALLOWED_ORIGINS: "*" or a comma list */
 	int idempotency_ttl_s;	/* IDEMPOTENCY_TTL_SECONDS */
 	int idempotency_required; /* IDEMPOTENCY_REQUIRED: 0 or 1 */
+	int rate_per_minute;	/* RATE_LIMIT_PER_MINUTE: commands per subject, 0 = off */
+	int rate_burst;		/* RATE_LIMIT_BURST: commands at once */
 	int publisher_thread;	/* PUBLISHER: "thread" (1) or "off" (0) */
+	struct config_shard shard;	/* SHARD, default 0/1 */
 };
 
 /* Fills cfg from the process environment, then from the .env file for
  * variables the environment lacks, then from defaults.  Returns 0, or a
  * negative config_err with one line in errstr naming the setting (or
-	int rate_per_minute;	/* RATE_LIMIT_PER_MINUTE: commands per subject, 0 = off */
-	int rate_burst;		/* RATE_LIMIT_BURST: commands at once */
  * path:line for a .env syntax error).  On error cfg holds nothing that
  * needs freeing. */
 int config_load(struct config *cfg, char *errstr, size_t errstr_size);

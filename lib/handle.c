@@ -22,6 +22,7 @@
 #include "problem.h"
 #include "ratelimit.h"
 #include "route.h"
+#include "shard.h"
 #include "store.h"
 
 /* What each command needs from the request. */
@@ -64,7 +65,6 @@ static int handle_auth(struct command *c, struct response *resp)
 	return -1;
 }
 
-/* Checks the Idempotency-Key header (syntax, and presence when the
 /* Milliseconds on the wall clock, which every process of the host shares
  * and which, unlike the monotonic one, keeps counting across a reboot
  * that leaves the rate-limit file in place. */
@@ -107,6 +107,7 @@ static int handle_rate(const struct command *c, struct response *resp)
 	return -1;
 }
 
+/* Checks the Idempotency-Key header (syntax, and presence when the
  * configuration makes it mandatory). */
 static int handle_idem_key(struct command *c, struct response *resp)
 {
@@ -257,6 +258,19 @@ static int handle_remember(struct command *c, const struct response *resp)
 	return rc < 0 ? rc : 2;
 }
 
+/* Event id and time; a new conversation's id also names this process's
+ * shard, so that the front end routes its later commands here. */
+static int handle_stamp(struct command *c)
+{
+	const struct config_shard *sh = &c->app->cfg->shard;
+
+	if (event_stamp(&c->ev) != 0)
+		return -1;
+	if (c->ev.kind == CMD_CREATE)
+		return shard_stamp(c->ev.conversation_id, sh->index, sh->count);
+	return 0;
+}
+
 /* Inside the transaction: replay check, state, decision, event rows.
  * Only an accepted command stores its answer under the key.  A refusal
  * rolls back and leaves nothing, so a repeat is decided afresh against
@@ -289,7 +303,7 @@ static int handle_decide(struct command *c, struct response *resp,
 		problem_set(resp, problem_from_refusal(why), NULL);
 		return handle_remember(c, resp);
 	}
-	if (event_stamp(&c->ev) != 0 || !(*payload = event_encode(&c->ev, len)))
+	if (handle_stamp(c) != 0 || !(*payload = event_encode(&c->ev, len)))
 		return STORE_ENOMEM;
 	return store_apply(st, &c->ev, *payload, *len,
 	    c->idem.key ? &c->idem : NULL);

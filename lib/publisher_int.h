@@ -203,6 +203,7 @@ struct pk_tail {
 	struct pk_found *found;	/* where those go (unsorted) */
 	long read;		/* messages read, ours or not */
 	int below;		/* a msgcmd-seq <= after was seen */
+	int shard;		/* only this shard's messages count */
 };
 
 /* Reads partition p from offset start to end (exclusive) into t; fails

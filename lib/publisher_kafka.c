@@ -192,22 +192,26 @@ void pk_free(struct pk *k)
 	free(k);
 }
 
-/* CloudEvents 1.0 Kafka binary mode, plus the commit seq for recovery. */
+/* CloudEvents 1.0 Kafka binary mode, plus the commit seq (and, sharded,
+ * the shard) for recovery. */
 static rd_kafka_headers_t *pk_headers(const struct config *cfg,
     const struct outbox_row *r)
 {
 	const char *src = cfg->ce_source && *cfg->ce_source ? cfg->ce_source :
 	    "msgcmd";
-	char seq[24];
-	rd_kafka_headers_t *h = rd_kafka_headers_new(9);
+	char seq[24], shard[8];
+	rd_kafka_headers_t *h = rd_kafka_headers_new(10);
 
 	snprintf(seq, sizeof seq, "%" PRId64, r->seq);
+	snprintf(shard, sizeof shard, "%d", cfg->shard.index);
 	const char *const kv[][2] = {
 		{ "ce_specversion", "1.0" }, { "ce_id", r->event_id },
 		{ "ce_type", r->event_type }, { "ce_source", src },
 		{ "ce_time", r->created_at }, { "ce_subject", r->conversation_id },
 		{ "content-type", "application/json" }, { "msgcmd-seq", seq },
 		{ "idempotency-key", r->idem_key },
+		/* Whose msgcmd-seq it is, when shards share the topic. */
+		{ "msgcmd-shard", cfg->shard.count > 1 ? shard : NULL },
 	};
 	for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
 		if (kv[i][1] != NULL)

@@ -23,6 +23,7 @@ struct publisher_msg {
 	int32_t partition;
 	int64_t offset;
 	int64_t seq;	/* the msgcmd-seq header (outbox seq), or -1 */
+	int shard;	/* the msgcmd-shard header, 0 without one, -1 if bad */
 };
 
 /* Returns 0 to go on, anything else to stop the read. */

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 #include "outbox.h"
 #include "store.h"
@@ -122,8 +123,8 @@ static int rec_scan(struct pk_rec *r, struct pub_ctl *ctl, int64_t after,
     int64_t last, struct pk_found *found, struct rec_stats *stats,
     char *why, size_t why_size)
 {
-	struct rec_scan s = { r, ctl, { after, last, found, 0, 0 }, why,
-	    why_size };
+	struct rec_scan s = { r, ctl, { after, last, found, 0, 0,
+	    ctl->cfg->shard.index }, why, why_size };
 	int rc;
 
 	memset(stats, 0, sizeof *stats);

@@ -99,10 +99,26 @@ struct pk_rec *pk_rec_new(const struct config *cfg, char *errstr,
 	return r;
 }
 
+/* Whether m was written by shard (see shard.h): its msgcmd-shard
+ * header, absent on an unsharded service's messages, which are shard 0's. */
+static int tail_shard_is(rd_kafka_headers_t *h, int shard)
+{
+	const void *v;
+	size_t len;
+	char want[8];
+	int n = snprintf(want, sizeof want, "%d", shard);
+
+	if (rd_kafka_header_get_last(h, "msgcmd-shard", &v, &len) !=
+	    RD_KAFKA_RESP_ERR_NO_ERROR)
+		return shard == 0;
+	return v != NULL && len == (size_t)n && memcmp(v, want, len) == 0;
+}
+
 /* Reads a message's msgcmd-seq and ce_id headers.  Returns 1 when it has
- * a well-formed msgcmd-seq, 0 for a message someone else wrote. */
-static int tail_headers(const rd_kafka_message_t *m, int64_t *seq,
-    const char **id, size_t *id_len)
+ * a well-formed msgcmd-seq written by shard, 0 for a message someone
+ * else (another service, another shard) wrote. */
+static int tail_headers(const rd_kafka_message_t *m, int shard,
+    int64_t *seq, const char **id, size_t *id_len)
 {
 	rd_kafka_headers_t *h;
 	const void *v;
@@ -112,7 +128,7 @@ static int tail_headers(const rd_kafka_message_t *m, int64_t *seq,
 	if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
 	    rd_kafka_header_get_last(h, "msgcmd-seq", &v, &len) !=
 	    RD_KAFKA_RESP_ERR_NO_ERROR || v == NULL || len == 0 ||
-	    len >= sizeof digits)
+	    len >= sizeof digits || !tail_shard_is(h, shard))
 		return 0;
 	for (i = 0; i < len; i++)
 		if (((const char *)v)[i] < '0' || ((const char *)v)[i] > '9')
@@ -139,7 +155,7 @@ static int tail_note(struct pk_tail *t, const rd_kafka_message_t *m)
 	int64_t seq;
 
 	t->read++;
-	if (!tail_headers(m, &seq, &id, &len))
+	if (!tail_headers(m, t->shard, &seq, &id, &len))
 		return 0;
 	if (seq <= t->after)
 		t->below = 1;

@@ -14,7 +14,7 @@ static char envpath[64];
 static const char *const touched[] = { "ENV_FILE", "TOPIC",
 	"BOOTSTRAP_SERVERS", "BOOTSTRAP_SERVER", "SQLITE_SYNCHRONOUS",
 	"MAX_NAME_CHARS", "IDEMPOTENCY_REQUIRED", "KEYCLOAK_ISSUER",
-	"PUBLISHER", "JWT_LEEWAY_SECONDS", NULL };
+	"PUBLISHER", "JWT_LEEWAY_SECONDS", "SHARD", NULL };
 
 static void setup(void)
 {
@@ -55,6 +55,8 @@ START_TEST(test_config_defaults)
 	ck_assert_int_eq(cfg.idempotency_ttl_s, 86400);
 	ck_assert_int_eq(cfg.idempotency_required, 0);
 	ck_assert_int_eq(cfg.publisher_thread, 1);
+	ck_assert_int_eq(cfg.shard.index, 0);
+	ck_assert_int_eq(cfg.shard.count, 1);
 	ck_assert_str_eq(cfg.cors_origins, "*");
 	ck_assert_ptr_null(cfg.issuer);
 	config_free(&cfg);
@@ -65,7 +67,7 @@ START_TEST(test_config_env_wins_over_file)
 {
 	struct config cfg;
 	char err[256] = "";
-	write_env("# comment\nexport TOPIC=from-file\n"
+	write_env("# comment\nexport TOPIC=from-file\nSHARD=1/2\n"
 	    "SQLITE_SYNCHRONOUS='normal'\nMAX_NAME_CHARS=50 # trailing\n"
 	    "KEYCLOAK_ISSUER=\"http://kc/realms/x\"\n");
 	setenv("TOPIC", "from-env", 1);
@@ -74,6 +76,8 @@ START_TEST(test_config_env_wins_over_file)
 	ck_assert_int_eq(cfg.synchronous, SYNC_NORMAL);
 	ck_assert_uint_eq(cfg.max_name, 50);
 	ck_assert_str_eq(cfg.issuer, "http://kc/realms/x");
+	ck_assert_int_eq(cfg.shard.index, 1);
+	ck_assert_int_eq(cfg.shard.count, 2);
 	config_free(&cfg);
 }
 END_TEST
@@ -102,6 +106,13 @@ static const struct {
 	{ "JWT_LEEWAY_SECONDS=-1\n", "JWT_LEEWAY_SECONDS" },
 	{ "IDEMPOTENCY_REQUIRED=maybe\n", "IDEMPOTENCY_REQUIRED" },
 	{ "PUBLISHER=sometimes\n", "PUBLISHER" },
+	{ "SHARD=2/2\n", "SHARD" },
+	{ "SHARD=0/0\n", "SHARD" },
+	{ "SHARD=0/17\n", "SHARD" },
+	{ "SHARD=1\n", "SHARD" },
+	{ "SHARD=-0/2\n", "SHARD" },
+	{ "SHARD=0/+2\n", "SHARD" },
+	{ "SHARD=1/2x\n", "SHARD" },
 	{ "TOPIC=\n", "TOPIC" },
 	{ "TOPIC=a\nnot a line\n", ":2: expected KEY=VALUE" },
 	{ "9LIVES=1\n", ":1: invalid variable name" },
