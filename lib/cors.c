@@ -33,7 +33,7 @@ void cors_headers(struct response *r, const char *allowed,
 	response_header(r, "Access-Control-Allow-Origin", "%s",
 	    strcmp(allowed, "*") == 0 ? "*" : origin);
 	response_header(r, "Access-Control-Expose-Headers",
-	    "Location, Idempotent-Replayed, Retry-After");
+	    "Location, Idempotent-Replayed, Retry-After, X-Request-Id");
 }
 
 void cors_preflight(struct response *r, const char *allowed,
@@ -42,8 +42,10 @@ void cors_preflight(struct response *r, const char *allowed,
 	response_set(r, 204, NULL, NULL, 0);
 	cors_headers(r, allowed, origin);
 	response_header(r, "Access-Control-Allow-Methods", "%s", methods);
+	/* X-Request-Id too: a browser client may send its own (handle.c
+	 * keeps a sane one and logs it). */
 	response_header(r, "Access-Control-Allow-Headers",
-	    "Authorization, Content-Type, Idempotency-Key");
+	    "Authorization, Content-Type, Idempotency-Key, X-Request-Id");
 	response_header(r, "Access-Control-Max-Age", "600");
 	response_header(r, "Allow", "%s", methods);
 }
