@@ -6,6 +6,7 @@
 #   kafka.sh start DATA_DIR [PORT]  format if needed, start, wait until it answers
 #   kafka.sh stop DATA_DIR          stop the broker started in DATA_DIR
 #   kafka.sh wait [HOST:PORT]       wait until a broker answers (default 127.0.0.1:9092)
+#   kafka.sh port                   print a free PORT for start (PORT + 1 free too)
 #
 # Only the process whose pid is in DATA_DIR/kafka.pid is ever signalled.
 set -eu
@@ -155,6 +156,28 @@ stop() {
 	rm -f "$DATA/kafka.pid"
 }
 
+# A port P, with P + 1 (the controller's), free now and below the
+# kernel's ephemeral range.  Within that range a broker that is stopped
+# and started again may find its port taken: a client retrying the
+# connection can be given that very port as its own local one and then
+# connect to itself (TCP simultaneous open).
+free_port_pair() {
+	python3 -c '
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(1000):
+    p = random.randrange(10000, low - 1)
+    try:
+        a = socket.socket(); a.bind(("127.0.0.1", p))
+        b = socket.socket(); b.bind(("127.0.0.1", p + 1))
+    except OSError:
+        continue
+    print(p)
+    break
+else:
+    raise SystemExit("kafka.sh: no free port pair")'
+}
+
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case $cmd in
@@ -162,5 +185,6 @@ fetch)	fetch ;;
 start)	start "$@" ;;
 stop)	stop "$@" ;;
 wait)	DATA=.; wait_ready "${1:-127.0.0.1:9092}" ;;
-*)	die "usage: kafka.sh fetch|start DATA_DIR [PORT]|stop DATA_DIR|wait [HOST:PORT]" ;;
+port)	free_port_pair ;;
+*)	die "usage: kafka.sh fetch|start DATA_DIR [PORT]|stop DATA_DIR|wait [HOST:PORT]|port" ;;
 esac

@@ -131,7 +131,7 @@ drain() {
 }
 
 build_tools || { echo "bench: cannot build the tools" >&2; exit 1; }
-stack_kafka "$STATE" "$(free_port)"
+stack_kafka "$STATE" "$(scripts/kafka.sh port)"
 stack_keys "$STATE"
 TOKEN=$(build/msgcmd-token --key "$STACK_PRIVATE_KEY" --sub bench --ttl 7200)
 PORT=$(free_port)

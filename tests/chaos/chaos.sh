@@ -35,7 +35,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-KAFKA_PORT=$(free_port)
+KAFKA_PORT=$(scripts/kafka.sh port)
 stack_kafka "$STATE" "$KAFKA_PORT"
 stack_keys "$STATE"
 stack_lighttpd "$STATE" "$(free_port)"

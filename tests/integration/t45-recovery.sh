@@ -40,18 +40,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# free_port: a port P such that nothing listens on P and P+1 (controller).
-free_port() {
-	local p
-	for _ in $(seq 100); do
-		p=$((20000 + RANDOM % 20000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null ||
-			(exec 3<>"/dev/tcp/127.0.0.1/$((p + 1))") 2>/dev/null ||
-			{ echo "$p"; return 0; }
-	done
-	return 1
-}
-OWN_PORT=${RECOVERY_KAFKA_PORT:-$(free_port)}
+OWN_PORT=${RECOVERY_KAFKA_PORT:-$("$KAFKA_SH" port)}
 
 # own_broker NAME: starts a broker in $WORK/NAME on OWN_PORT.
 own_broker() {

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/extra-stack.sh"
 
 DIR=$(mktemp -d /tmp/msgcmd-outage.XXXXXX)
-KPORT=$(free_port)
+KPORT=$("$ROOT/scripts/kafka.sh" port)
 TOPIC_O="msgcmd-outage-$$-$RANDOM"
 N=${OUTAGE_COMMANDS:-400}
 trap 'extra_stop_all; "$ROOT/scripts/kafka.sh" stop "$DIR/kafka" >/dev/null 2>&1; rm -rf "$DIR"' EXIT
@@ -38,8 +38,12 @@ is "/readyz reports the backlog" "$(ready | jq -r .outbox.backlog)" "$N"
 for _ in $(seq 50); do [ "$(ready | jq -r .publisher.state)" = kafka-down ] && break; sleep 0.1; done
 is "/readyz reports Kafka down" "$(ready | jq -r .publisher.state)" kafka-down
 
-"$ROOT/scripts/kafka.sh" start "$DIR/kafka" "$KPORT" >/dev/null 2>&1 ||
-	{ not_ok "broker restarts"; exit 1; }
+# A loaded machine (the sanitizer pass) can take a while to restart it.
+if ! out=$(KAFKA_WAIT_SECONDS=180 "$ROOT/scripts/kafka.sh" start "$DIR/kafka" "$KPORT" 2>&1); then
+	not_ok "broker restarts: $(tail -2 <<<"$out" | tr '\n' ' ')"
+	tail -20 "$DIR/kafka/kafka.out" 2>/dev/null | sed 's/^/# /'
+	exit 1
+fi
 # Poll the backlog: t0 when the broker answers, t1 when publishing
 # resumed (backlog below N), t2 when it reached 0.
 t0=$(date +%s.%N) t1=
