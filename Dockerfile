@@ -1,7 +1,8 @@
 # Dockerfile: msgcmd behind lighttpd, as `make run` starts it, for
 # deploy/compose.yaml or any container runtime.  Kafka and the key are
 # not in the image: set BOOTSTRAP_SERVERS and one of KEYCLOAK_PUBLIC_KEY,
-# KEYCLOAK_PUBLIC_KEY_FILE or KEYCLOAK_JWKS_FILE (README, Configuration).
+# KEYCLOAK_PUBLIC_KEY_FILE, KEYCLOAK_JWKS_FILE or KEYCLOAK_JWKS_URL
+# (README, Configuration).
 # tests/integration/t05-dockerfile.sh checks what can be checked of this
 # file without a Docker engine.
 
@@ -34,19 +35,19 @@ RUN apt-get update \
 COPY --from=build /src/build/msgcmd /src/build/msgcmd-relay \
      /src/build/msgcmd-rebuild /opt/msgcmd/build/
 COPY --from=build /src/lighttpd.conf /opt/msgcmd/lighttpd.conf
-# lighttpd.conf listens on 127.0.0.1 only; in a container it must take
-# connections from outside, so this file includes it and rebinds (":="
-# replaces a value already set).
-RUN printf 'include "/opt/msgcmd/lighttpd.conf"\nserver.bind := "0.0.0.0"\n' \
-    > /opt/msgcmd/docker.conf
+# The image's own top file, where settings of this image alone go; the
+# address and port come from BIND and PORT below, as lighttpd.conf reads.
+RUN printf 'include "/opt/msgcmd/lighttpd.conf"\n' > /opt/msgcmd/docker.conf
 
 # What lighttpd.conf reads (env.*) and where msgcmd keeps its state.
 # The responders inherit this environment.  Logs go to the container's
-# stderr.
+# stderr.  In a container lighttpd must take connections from outside:
+# BIND=0.0.0.0.
 ENV MSGCMD_ROOT=/opt/msgcmd \
     MSGCMD_BUILD=build \
     MSGCMD_STATE=/var/lib/msgcmd \
     MSGCMD_ERRORLOG=/dev/stderr \
+    BIND=0.0.0.0 \
     PORT=8000 \
     DATABASE_PATH=/var/lib/msgcmd/msgcmd.db \
     ENV_FILE=/dev/null

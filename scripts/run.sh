@@ -1,6 +1,6 @@
 #!/bin/sh
 # run.sh: `make run`.  Starts Kafka (unless BOOTSTRAP_SERVERS is set),
-# lighttpd with the responders on 127.0.0.1:${PORT:-8000}, prints a curl
+# lighttpd with the responders on ${BIND:-127.0.0.1}:${PORT:-8000}, prints a curl
 # command with a dev token, and stays in the foreground until Ctrl-C or
 # SIGTERM, then stops everything it started.
 set -u
@@ -8,6 +8,7 @@ set -u
 
 STATE="$STACK_ROOT/var"
 PORT="${PORT:-8000}"
+export BIND="${BIND:-127.0.0.1}"
 export TOPIC="${TOPIC:-conversations}"
 mkdir -p "$STATE" && chmod 700 "$STATE"
 # Responders run with lighttpd's working directory unknown to the user:
@@ -28,10 +29,10 @@ else
 fi
 cat <<MSG
 
-msgcmd is ready on http://127.0.0.1:$PORT (Kafka: $BOOTSTRAP_SERVERS, topic: $TOPIC)
+msgcmd is ready on $(stack_url "$PORT") (Kafka: $BOOTSTRAP_SERVERS, topic: $TOPIC)
 Create a conversation (dev token for "alice", valid one hour):
 
-  curl -i -X POST http://127.0.0.1:$PORT/conversations/ \\
+  curl -i -X POST $(stack_url "$PORT")/conversations/ \\
     -H 'Authorization: Bearer $TOKEN' \\
     -H 'Content-Type: application/json' -d '{"name":"hello"}'
 

@@ -5,6 +5,9 @@
 
 # Callers outside scripts/ and tests/ set STACK_ROOT first.
 STACK_ROOT=${STACK_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+# lighttpd.conf reads the address to listen on from BIND, as it reads
+# PORT; lighttpd stops on an unset one, so every stack gets the default.
+export BIND="${BIND:-127.0.0.1}"
 
 stack_die() { echo "msgcmd: $*" >&2; exit 1; }
 
@@ -51,12 +54,18 @@ stack_lighttpd() {
 	stack_wait_ready "$2" || stack_die "lighttpd did not become ready; see $MSGCMD_ERRORLOG"
 }
 
+# stack_url PORT: the base URL of the stack's lighttpd (the loopback
+# address when it listens on every IPv4 address).
+stack_url() {
+	if [ "$BIND" = 0.0.0.0 ]; then echo "http://127.0.0.1:$1"; else echo "http://$BIND:$1"; fi
+}
+
 # stack_wait_ready PORT: polls /readyz for up to 30 s.
 stack_wait_ready() {
 	i=0
 	while [ $i -lt 300 ]; do
 		code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' \
-		    "http://127.0.0.1:$1/readyz" 2>/dev/null) || code=000
+		    "$(stack_url "$1")/readyz" 2>/dev/null) || code=000
 		[ "$code" = 200 ] && return 0
 		kill -0 "$STACK_LIGHTTPD_PID" 2>/dev/null || return 1
 		sleep 0.1
