@@ -5,6 +5,8 @@
 # test-asan) runs the unit tests and the responders of that build, and
 # any sanitizer report in the responders' logs fails the run; UNIT_TESTS,
 # when set, names the unit-test programs instead of all of the build's.
+# The integration tests also run through the other deployment modes
+# (tests/deploy/run-modes.sh) unless DEPLOY_MODES=0.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -20,7 +22,7 @@ export STATE=$(mktemp -d /tmp/msgcmd-test.XXXXXX)
 export TOPIC="msgcmd-test-$(date +%s)-$$"
 export ACCEPTED="$STATE/accepted.jsonl"
 # The suite's own settings only: no .env, no database of a `make run`.
-export ENV_FILE=/dev/null DATABASE_PATH="$STATE/msgcmd.db"
+export ENV_FILE=/dev/null DATABASE_PATH="$STATE/msgcmd.db" BIND=127.0.0.1
 unset KEYCLOAK_PUBLIC_KEY_FILE KEYCLOAK_JWKS_FILE KEYCLOAK_JWKS_URL KEYCLOAK_ISSUER KAFKA_PROPERTIES
 : >"$ACCEPTED"
 . scripts/stack.sh
@@ -45,6 +47,22 @@ for t in tests/integration/t*.sh; do
 	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
 	ipass=$((ipass + p)) ifail=$((ifail + f))
 done
+
+# The same tests through Apache mod_fcgid, spawn-fcgi and plain CGI, on
+# this suite's broker and key and with this build (tests/deploy/).
+# DEPLOY_MODES=0 leaves them out (about 35 s a pass).
+if [ "${DEPLOY_MODES:-1}" != 0 ]; then
+	echo "# tests/deploy/run-modes.sh"
+	modes_out=$(mktemp)
+	tests/deploy/run-modes.sh 2>&1 | sed 's/^/  /' | tee "$modes_out"
+	rc=${PIPESTATUS[0]}
+	read -r p f < <(sed -nE 's/^  modes: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$modes_out")
+	p=${p:-$(grep -c '^  ok ' "$modes_out")}
+	f=${f:-$(grep -c '^  not ok ' "$modes_out")}
+	rm -f "$modes_out"
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	ipass=$((ipass + p)) ifail=$((ifail + f))
+fi
 
 # children PID: the pids of PID's children (lighttpd's responders).
 children() {
