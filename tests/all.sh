@@ -32,5 +32,8 @@ stage "ASan + UBSan build" make --no-print-directory test-asan
 stage "valgrind" make --no-print-directory test-valgrind
 stage "fuzz regressions" make --no-print-directory fuzz-regress
 stage "fuzz smoke run" make --no-print-directory fuzz-smoke
+# Real Keycloak tokens (make e2e): about 4 minutes, the first time with
+# the Keycloak download; E2E=0 leaves it out.
+[ "${E2E:-1}" = 0 ] || stage "end to end with Keycloak" tests/e2e/run.sh
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
