@@ -68,6 +68,12 @@ auth_open(struct auth **out, const struct config *cfg, char *errstr,
 	}
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return AUTH_ENOMEM;
+	/* Fetched once: an implicit fetch per digest costs more than the
+	 * digest of a token. */
+	if ((a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+		free(a);
+		return AUTH_ENOMEM;
+	}
 	a->alg = alg;
 	a->leeway = cfg->leeway_s > 0 ? cfg->leeway_s : 0;
 	a->audience = strdup(aud);
@@ -88,6 +94,7 @@ auth_close(struct auth *a)
 	if (a == NULL)
 		return;
 	auth_keys_free(a->keys);
+	EVP_MD_free(a->sha256);
 	free(a->src_value);
 	free(a->audience);
 	free(a->issuer);
@@ -194,6 +201,22 @@ check_signature(const struct auth *a, EVP_PKEY *key, const struct jws *j,
 	    j->len[0] + 1 + j->len[1], buf, n);
 }
 
+/* Whether the n-byte token was verified before and still holds at now
+ * (auth_cache.c): 1, with who filled, or 0, with digest filled for
+ * auth_cache_put(), or -1 when no digest could be made (then the token
+ * is neither looked up nor remembered). */
+static int
+cached(struct auth *a, const char *token, ptrdiff_t n, time_t now,
+    unsigned char digest[AUTH_DIGEST_LEN], struct principal *who)
+{
+	unsigned int len = 0;
+
+	if (!EVP_Digest(token, (size_t)n, digest, &len, a->sha256, NULL) ||
+	    len != AUTH_DIGEST_LEN)
+		return -1;
+	return auth_cache_find(&a->cache, digest, now, a->leeway, who);
+}
+
 int
 auth_verify(struct auth *a, const char *authorization, time_t now,
     struct principal *who)
@@ -201,14 +224,18 @@ auth_verify(struct auth *a, const char *authorization, time_t now,
 	const char *token = NULL;
 	struct json_object *hdr = NULL, *claims = NULL;
 	EVP_PKEY *key = NULL;
+	unsigned char digest[AUTH_DIGEST_LEN];
 	struct jws j;
 	segbuf buf;
-	int rc;
+	int rc, hit = -1;
 
 	auth_reload_check(a, now);
 	rc = bearer(authorization, &token);
 	if (rc == 0)
 		rc = split(token, &j);
+	if (rc == 0 && (hit = cached(a, token, j.seg[2] + j.len[2] - token,
+	    now, digest, who)) == 1)
+		return 0;
 	if (rc == 0)
 		rc = decode_json(&j, 0, buf, &hdr);
 	if (rc == 0)
@@ -221,6 +248,9 @@ auth_verify(struct auth *a, const char *authorization, time_t now,
 		rc = decode_json(&j, 1, buf, &claims);
 	if (rc == 0)
 		rc = auth_claims_check(a, claims, now, who);
+	if (rc == 0 && hit == 0)
+		auth_cache_put(&a->cache, digest, now, auth_claims_exp(claims),
+		    who);
 	json_object_put(hdr);
 	json_object_put(claims);
 	return rc;

@@ -161,3 +161,15 @@ auth_claims_check(const struct auth *a, struct json_object *claims,
 	*who = c.who;
 	return 0;
 }
+
+double
+auth_claims_exp(struct json_object *claims)
+{
+	struct json_object *v;
+	double t = 0;
+
+	/* Present and a number: auth_claims_check() required it. */
+	if (json_object_object_get_ex(claims, "exp", &v))
+		numeric_date(v, &t);
+	return t;
+}

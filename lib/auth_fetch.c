@@ -178,6 +178,7 @@ auth_fetch_refetch(struct auth *a)
 	}
 	auth_keys_free(a->keys);
 	a->keys = ks;
+	auth_cache_clear(&a->cache);
 	log_msg(LOG_LEVEL_INFO, "keys refetched (unknown kid) from %s: %zu "
 	    "key(s)", a->src_value, ks->n);
 	return 0;

@@ -7,8 +7,8 @@
  * complete new struct auth_keys, swaps the pointer and frees the old set
  * (no verification is in flight then).  A refetch of KEYCLOAK_JWKS_URL
  * happens on that thread too, in the middle of a verification, through
- * auth_keys_pick().  Everything else in struct auth is read-only after
- * auth_open(). */
+ * auth_keys_pick().  The verification cache changes on that thread only.
+ * Everything else in struct auth is read-only after auth_open(). */
 #ifndef MSGCMD_AUTH_INT_H
 #define MSGCMD_AUTH_INT_H
 
@@ -60,6 +60,47 @@ struct auth_file_id {
 
 struct auth_source;		/* a row of the table in auth_keys.c */
 
+/* Tokens already verified (auth_cache.c).  A client sends the same access
+ * token for its whole lifetime, minutes, and checking its RSA signature is
+ * most of a request's instructions; a token's bytes decide its signature
+ * and static claims, so a hit need only re-check the clock.  Keyed by the
+ * token's SHA-256; emptied whenever the keys change. */
+#define AUTH_CACHE_SLOTS 64
+#define AUTH_DIGEST_LEN 32
+
+struct auth_cached {
+	unsigned char digest[AUTH_DIGEST_LEN];
+	int used;
+	time_t verified;	/* now when its signature and claims held */
+	double exp;		/* its exp claim */
+	char sub[AUTH_SUB_MAX + 1];
+};
+
+struct auth_cache {
+	struct auth_cached slot[AUTH_CACHE_SLOTS];	/* by digest[0] */
+	unsigned long hits, misses;
+};
+
+/* Empties c (the keys changed: what they verified may not hold now). */
+void auth_cache_clear(struct auth_cache *c);
+
+/* Returns 1 and fills who when the token with this digest was verified
+ * at a time no later than now and its exp still holds at now with
+ * leeway (the rule of auth_claims.c; nbf and iat held at the earlier
+ * time, so they hold now).  Returns 0 otherwise: verify it in full. */
+int auth_cache_find(struct auth_cache *c,
+    const unsigned char digest[AUTH_DIGEST_LEN], time_t now, long leeway,
+    struct principal *who);
+
+/* Remembers a token verified in full at now, replacing what its slot
+ * held. */
+void auth_cache_put(struct auth_cache *c,
+    const unsigned char digest[AUTH_DIGEST_LEN], time_t now, double exp,
+    const struct principal *who);
+
+/* The exp claim of a payload whose claims passed auth_claims_check(). */
+double auth_claims_exp(struct json_object *claims);
+
 struct auth {
 	struct auth_keys *keys;		/* swapped whole by a reload */
 	const struct auth_source *src;	/* the one key setting in use */
@@ -73,6 +114,8 @@ struct auth {
 	long leeway;			/* seconds of clock skew tolerated */
 	long long refetch_after_ms;	/* URL source: no refetch before
 					 * this CLOCK_MONOTONIC time */
+	EVP_MD *sha256;			/* for the cache's keys */
+	struct auth_cache cache;	/* emptied by every key swap */
 };
 
 /* Returns the row for an algorithm name, or NULL when it is not one we

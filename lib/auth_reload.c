@@ -67,6 +67,7 @@ swap_keys(struct auth *a, const char *why)
 	}
 	auth_keys_free(a->keys);
 	a->keys = ks;
+	auth_cache_clear(&a->cache);
 	log_msg(LOG_LEVEL_INFO, "keys reloaded (%s) from %s: %zu key(s)", why,
 	    a->watch ? a->watch : "the environment", ks->n);
 	return 0;
