@@ -51,7 +51,7 @@ else
 Q := @
 endif
 
-.PHONY: e2e bench all deps run test unit lint static clean kafka chaos test-asan \
+.PHONY: e2e bench profile all deps run test unit lint static clean kafka chaos test-asan \
         test-valgrind fuzz fuzz-build fuzz-smoke fuzz-regress
 all: $(PROGS) $(UNIT_BIN)
 
@@ -152,6 +152,10 @@ e2e: deps all
 # One table: our loads beside the path's ceilings, measured in the same run.
 bench: deps all
 	$(Q)tests/bench/bench.sh
+
+# Instructions per request by part, with callgrind (docs/PERFORMANCE.md).
+profile: deps all
+	$(Q)tests/bench/profile.sh
 
 # At least 20000 commands, 50 SIGKILLs, 3 broker restarts; prints figures.
 chaos: deps all

@@ -1,8 +1,21 @@
 -- commands.lua: wrk script for msgcmd.  MODE=create sends only creates;
 -- MODE=mix cycles 1 create : 2 add-participant : 20 send-message on the
 -- conversation the thread created last.  TOKEN is a bearer token.
+-- IDEM=1 gives every request an Idempotency-Key of its own; DELAY_MS
+-- makes each connection wait that long between requests (a set load).
 local token = os.getenv("TOKEN")
 local mode = os.getenv("MODE") or "create"
+local idem = os.getenv("IDEM") == "1"
+local delay_ms = tonumber(os.getenv("DELAY_MS") or "0")
+local prefix = nil
+
+-- Runs in wrk's main state: each thread gets a number (the global tid),
+-- so that the threads' keys differ.
+local threads = 0
+setup = function(thread)
+   threads = threads + 1
+   thread:set("tid", threads)
+end
 local conv = nil
 local step = 0
 local counter = 0
@@ -11,19 +24,32 @@ local create_body = '{"name":"bench"}'
 local headers = { ["Authorization"] = "Bearer " .. token,
                   ["Content-Type"] = "application/json" }
 
+if delay_ms > 0 then
+   delay = function() return delay_ms end
+end
+
+-- post PATH BODY: one request, with its own Idempotency-Key under IDEM=1.
+local function post(path, body)
+   if idem then
+      prefix = prefix or string.format("%d-%d", os.time(), tid or 0)
+      headers["Idempotency-Key"] = prefix .. "-" .. counter .. "-" .. math.random(1e9)
+   end
+   return wrk.format("POST", path, headers, body)
+end
+
 request = function()
    counter = counter + 1
    if mode == "create" or conv == nil then
-      return wrk.format("POST", "/conversations/", headers, create_body)
+      return post("/conversations/", create_body)
    end
    step = (step + 1) % 23
    if step == 0 then
-      return wrk.format("POST", "/conversations/", headers, create_body)
+      return post("/conversations/", create_body)
    elseif step <= 2 then
-      return wrk.format("POST", "/conversations/" .. conv .. "/members", headers,
+      return post("/conversations/" .. conv .. "/members",
          '{"participant_id":"p' .. counter .. '-' .. math.random(1e9) .. '"}')
    end
-   return wrk.format("POST", "/conversations/" .. conv, headers,
+   return post("/conversations/" .. conv,
       '{"message_content":"hello ' .. counter .. '"}')
 end
 

@@ -54,16 +54,34 @@ def main(path):
             ratio(fc, full_rate), cell(runs.get(("full", "mix", c)))))
     print("(d) SQLite single-process durable commits/s: NORMAL %s, FULL %s" % (
         facts.get("sqlite/NORMAL", {}).get("commits_per_s", "-"), full_rate or "-"))
-    lag = facts.get("publish_lag", {})
-    print("publish lag (Kafka append time - created_at), NORMAL create runs: "
-          "p50 %s ms, p99 %s ms over %s events" % (
+    lag, target = facts.get("publish_lag", {}), facts.get("lag", {})
+    half = runs.get(("lag", "create", 8), {})
+    print("publish lag (Kafka append time - created_at) at half load "
+          "(%s of a target %s commands/s, p99 %s ms): p50 %s ms, p99 %s ms over %s events" % (
+              half.get("rps", "-"), target.get("target_rps", "-"), half.get("p99_ms", "-"),
               lag.get("p50_ms", "-"), lag.get("p99_ms", "-"), lag.get("events", "-")))
     d = facts.get("drain", {})
     print("drain of a %s-event backlog: %s s, %s events/s" % (
         d.get("events", "-"), d.get("seconds", "-"), d.get("events_per_s", "-")))
     for name in ("normal", "full"):
-        print("RSS per responder after the %s runs (kB): %s" % (
+        print("RSS [PSS] per responder after the %s runs (kB): %s" % (
             name, facts.get(name + "/rss_kb", "-")))
+    hist = facts.get("history")
+    if hist:
+        print("history: %s events, %s conversations, %s idempotency keys, %s MB "
+              "(written in %s s); 32 connections, every request with its own key:" % (
+                  hist.get("events"), hist.get("conversations"),
+                  hist.get("idempotency_keys"), hist.get("db_mb"), hist.get("written_s")))
+        for mode in ("create", "mix"):
+            e, h = runs.get(("empty", mode, 32)), runs.get(("history", mode, 32))
+            print("  %-6s empty %s | history %s | history/empty %s" % (
+                mode, cell(e), cell(h), ratio(h, e and e.get("rps"))))
+    soak = sorted(((int(k.split("/")[1][:-1]), v) for k, v in facts.items()
+                   if k.startswith("soak/") and k.endswith("/rss_kb")))
+    if soak:
+        print("soak, mix at 8 connections: RSS [PSS] per responder (kB) by time")
+        for t, v in soak:
+            print("  %5d s: %s" % (t, v))
 
 
 if __name__ == "__main__":
