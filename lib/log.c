@@ -74,11 +74,21 @@ static int log_add(struct log_line *l, const char *fmt, ...)
 	return 0;
 }
 
-/* Appends ,"key":"value" with value escaped and, if need be, cut. */
+/* Appends ,"key":"value" with value escaped and, if need be, cut.  The
+ * key is copied, not formatted: a request's line has seven of them. */
 static void log_str(struct log_line *l, const char *key, const char *value)
 {
-	if (value == NULL || log_add(l, ",\"%s\":\"", key) != 0)
+	size_t klen = strlen(key);
+
+	if (value == NULL ||
+	    l->len + klen + 5 >= sizeof l->buf - LOG_TAIL)
 		return;
+	l->buf[l->len++] = ',';
+	l->buf[l->len++] = '"';
+	memcpy(l->buf + l->len, key, klen);
+	l->len += klen;
+	memcpy(l->buf + l->len, "\":\"", 3);
+	l->len += 3;
 	l->len += log_escape(l->buf + l->len,
 	    sizeof l->buf - l->len - LOG_TAIL - 1, value);
 	l->buf[l->len++] = '"';
