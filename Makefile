@@ -145,7 +145,7 @@ fuzz-smoke: fuzz-build
 fuzz-regress: fuzz-build
 	$(Q)tests/fuzz/run.sh regress 0 $(FUZZ_NAMES)
 
-# Real Keycloak tokens end to end (docs/KEYCLOAK.md); minutes, so not in `make test`.
+# Real Keycloak tokens end to end (docs/KEYCLOAK.md); also the last stage of `make test`.
 e2e: deps all
 	$(Q)tests/e2e/run.sh
 
