@@ -3,7 +3,7 @@
 # install what is missing first (target deps).
 #
 # make test = build, lint, static, unit + integration, test-asan,
-# test-valgrind, fuzz-regress and fuzz-smoke; `make fuzz` fuzzes longer.
+# test-valgrind, fuzz-regress, fuzz-smoke and e2e; `make fuzz` fuzzes longer.
 
 PKGS      := fcgi json-c libjwt libcrypto sqlite3 rdkafka libcurl
 CC        ?= cc
