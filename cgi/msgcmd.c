@@ -84,6 +84,11 @@ static char *read_body(const struct gateway *gw, size_t max,
 	unsigned long long want = cl && *cl ? strtoull(cl, NULL, 10) : 0;
 	char *buf;
 
+	/* A web server checks the length itself; a CGI caller may not. */
+	if (cl && strspn(cl, "0123456789") != strlen(cl)) {
+		req->body_bad_length = 1;
+		return NULL;
+	}
 	if (want > max) {
 		req->body_too_large = 1;
 		return NULL;
@@ -91,6 +96,7 @@ static char *read_body(const struct gateway *gw, size_t max,
 	if (want == 0 || !(buf = malloc(want)))
 		return NULL;
 	req->body_len = gw->read(gw->ctx, buf, want);
+	req->body_bad_length = req->body_len < want;
 	req->body = buf;
 	return buf;
 }

@@ -184,6 +184,27 @@ static int json_members(struct json_walk *w)
 	}
 }
 
+/* Whether a control character stands raw inside a string: RFC 8259
+ * section 7 wants them escaped, json-c takes them as they are. */
+static int json_raw_control(const char *s, size_t n)
+{
+	int in_string = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!in_string)
+			in_string = c == '"';
+		else if (c == '\\')
+			i++;
+		else if (c == '"')
+			in_string = 0;
+		else if (c < 0x20)
+			return 1;
+	}
+	return 0;
+}
+
 /* Checks the whole text with json-c: one object, nothing after it. */
 static int json_check(const char *data, size_t len, char *detail,
     size_t detail_size)
@@ -213,6 +234,10 @@ static int json_check(const char *data, size_t len, char *detail,
 	if (!object)
 		return body_fail(detail, detail_size, BODY_EMALFORMED,
 		    "The JSON body must be an object.");
+	if (json_raw_control(data, len))
+		return body_fail(detail, detail_size, BODY_EMALFORMED,
+		    "The JSON body has an unescaped control character in a"
+		    " string.");
 	return BODY_OK;
 }
 

@@ -52,6 +52,22 @@ static int field_has_nul(const struct body *b, enum field_id id, size_t max)
 	return memchr(b->value[id], '\0', b->len[id]) != NULL;
 }
 
+/* Control characters (C0 and DEL) have no place in a name or a user id;
+ * a message may hold tabs and line breaks, nothing else of them. */
+static int field_has_control(const struct body *b, enum field_id id,
+    size_t max)
+{
+	(void)max;
+	for (size_t i = 0; i < b->len[id]; i++) {
+		unsigned char c = (unsigned char)b->value[id][i];
+
+		if ((c < 0x20 || c == 0x7f) && !(id == FIELD_MESSAGE_CONTENT &&
+		    (c == '\t' || c == '\n' || c == '\r')))
+			return 1;
+	}
+	return 0;
+}
+
 static int field_bad_utf8(const struct body *b, enum field_id id, size_t max)
 {
 	(void)max;
@@ -73,6 +89,7 @@ static const struct field_rule field_rules[] = {
 	{ field_not_string, "Not a valid string." },
 	{ field_blank, "This field may not be blank." },
 	{ field_has_nul, "This field may not contain NUL characters." },
+	{ field_has_control, "This field may not contain control characters." },
 	{ field_bad_utf8, "Not valid UTF-8 text." },
 	{ field_too_long, NULL },
 };

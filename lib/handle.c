@@ -141,6 +141,11 @@ static int handle_body(struct command *c, struct response *resp)
 		problem_set(resp, PROB_TOO_LARGE, NULL);
 		return -1;
 	}
+	if (c->req->body_bad_length) {
+		problem_set(resp, PROB_MALFORMED,
+		    "The body does not match its Content-Length.");
+		return -1;
+	}
 	int rc = body_parse(c->req->content_type, c->req->body,
 	    c->req->body_len, &c->body, detail, sizeof detail);
 	if (rc != 0) {

@@ -19,6 +19,8 @@ struct request {
 	const char *body;		/* not NUL-terminated */
 	size_t body_len;
 	int body_too_large;		/* the body exceeded MAX_BODY_BYTES */
+	int body_bad_length;		/* CONTENT_LENGTH not a number, or
+					 * more than arrived */
 };
 
 #define RESPONSE_HEADERS_MAX 2048

@@ -101,9 +101,37 @@ static const struct {
 	{ "NUL and bad UTF-8", DATA("\xff\0"), 0, "This field may not contain NUL characters." },
 	{ "invalid UTF-8", DATA("caf\xe9"), 0, "Not valid UTF-8 text." },
 	{ "surrogate", DATA("\xed\xa0\x80"), 0, "Not valid UTF-8 text." },
+	{ "control \\x01", DATA("a\x01b"), 0, "This field may not contain control characters." },
+	{ "tab in a name", DATA("a\tb"), 0, "This field may not contain control characters." },
+	{ "line break in a name", DATA("a\nb"), 0, "This field may not contain control characters." },
+	{ "DEL", DATA("a\x7f"), 0, "This field may not contain control characters." },
 	{ "ok", DATA("General"), 0, NULL },
 	{ "space", DATA(" "), 0, NULL },
 };
+
+/* A message may hold tabs and line breaks; other control characters
+ * are refused there too. */
+START_TEST(test_field_message_controls)
+{
+	static const struct {
+		const char *value;
+		int fails;
+	} cases[] = {
+		{ "line one\nline two\r\n\tindented", 0 },
+		{ "bell\a", 1 }, { "escape\x1b[31m", 1 }, { "del\x7f", 1 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct body b = { .len = { 0 } };
+		const char *errors[FIELD__MAX];
+
+		b.value[FIELD_MESSAGE_CONTENT] = (char *)cases[i].value;
+		b.len[FIELD_MESSAGE_CONTENT] = strlen(cases[i].value);
+		ck_assert_int_eq(field_check(&b, 1u << FIELD_MESSAGE_CONTENT,
+		    limits, errors), cases[i].fails);
+	}
+}
+END_TEST
 
 START_TEST(test_field_check_cases)
 {
@@ -188,6 +216,7 @@ static Suite *field_suite(void)
 	    sizeof(utf8_cases) / sizeof(utf8_cases[0]));
 	tcase_add_test(tc, test_field_utf8_stops_at_len);
 	tcase_add_test(tc, test_field_names);
+	tcase_add_test(tc, test_field_message_controls);
 	tcase_add_loop_test(tc, test_field_check_cases, 0,
 	    sizeof(check_cases) / sizeof(check_cases[0]));
 	tcase_add_test(tc, test_field_check_lengths);
