@@ -22,7 +22,8 @@ const char *const metrics_method_names[METRICS_METHODS] = {
 	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other",
 };
 const int metrics_status_codes[METRICS_CODES] = {
-	200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415, 422, 500, 503,
+	200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500,
+	503,
 };
 /* Requests take a millisecond or so (one SQLite commit); publish lag
  * reaches minutes or hours while Kafka is down. */

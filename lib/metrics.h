@@ -49,7 +49,7 @@ void metrics_kafka_error(enum metrics_kafka kind);
 
 /* The dimensions of the tables and their label values, by index. */
 #define METRICS_METHODS 8	/* GET HEAD POST PUT PATCH DELETE OPTIONS other */
-#define METRICS_CODES 14	/* the statuses msgcmd answers */
+#define METRICS_CODES 15	/* the statuses msgcmd answers */
 #define METRICS_STATUSES (METRICS_CODES + 5)	/* + "1xx" ... "5xx" */
 #define METRICS_REQ_BUCKETS 14	/* 13 upper bounds and +Inf */
 #define METRICS_LAG_BUCKETS 18	/* 17 upper bounds and +Inf */

@@ -114,6 +114,9 @@ extra_as "$X" frank POST /conversations/ "${JSON[@]}" -d '{"name":"t35 frank"}'
 status_is "FastCGI: another subject is not limited" 201
 extra_req "$X" GET /readyz
 status_is "FastCGI: /readyz is not limited" 200
+extra_req "$X" GET /metrics
+is "FastCGI: /metrics counts the 8 refusals under status 429" \
+    "$(grep -E '^msgcmd_requests_total\{method="POST",route="/conversations",status="429"\} ' <<<"$BODY" | awk '{print $2}')" 8
 PER_MINUTE=1 BURST=$FBURST
 cgi "$DIR/fcgi/msgcmd.db" erin POST /conversations/ '{"name":"t35 via cgi"}'
 status_is "a CGI process on the same database sees the FastCGI responders' charges" 429
