@@ -3,7 +3,8 @@
 # The description passes `redocly lint` (tests/openapi/lint.sh); then
 # every documented (path, method, status) is provoked by a real request,
 # on the runner's stack or, for the 503s, on a stack of its own whose
-# write lock another process holds.  tests/openapi/validate.mjs checks
+# write lock another process holds, and for the 429s on one with a rate
+# limit of one command a minute.  tests/openapi/validate.mjs checks
 # each answer: its status is documented for the operation, its media
 # type, headers and body match the documented ones (JSON Schema 2020-12
 # with formats, ajv), and every documented pair was exercised.
@@ -245,6 +246,22 @@ db.execute("ROLLBACK")
 	echo >&"${LOCK[1]}"
 	wait "$HELPER_PID"
 	HELPER_PID=""
+	extra_stop "$EXTRA_PID"
+fi
+
+# --- 429: a stack of its own with a limit of one command a minute ---------------
+if ! extra_start "$STATE/t88-limit" RATE_LIMIT_PER_MINUTE=1 RATE_LIMIT_BURST=1; then
+	not_ok "t88's rate-limited stack starts"
+else
+	X=$EXTRA_BASE
+	ex_extra "$X" "create, within the limit" "$C" limited POST /conversations "${JSON[@]}" -d '{"name":"x"}'
+	ex_extra "$X" "create, over the limit" "$C" limited POST /conversations "${JSON[@]}" -d '{"name":"x"}'
+	ex_extra "$X" "send, over the limit" "$CI" limited POST "$C/$NOCONV" "${JSON[@]}" -d '{"message_content":"x"}'
+	ex_extra "$X" "add, over the limit" "$CM" limited POST "$C/$NOCONV/members" "${JSON[@]}" -d '{"participant_id":"x"}'
+	ex_extra "$X" "remove (POST), over the limit" "$CR" limited POST "$C/$NOCONV/members/x/remove" "${NOBODY[@]}"
+	ex_extra "$X" "remove (DELETE), over the limit" "$CP" limited DELETE "$C/$NOCONV/members/x"
+	ex_extra "$X" "delete, over the limit" "$CI" limited DELETE "$C/$NOCONV"
+	ex_extra "$X" "delete (.../delete), over the limit" "$CD" limited DELETE "$C/$NOCONV/delete"
 	extra_stop "$EXTRA_PID"
 fi
 
