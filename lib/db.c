@@ -94,6 +94,11 @@ static int db_busy(void *arg, int count)
 	return 1;
 }
 
+int db_busy_wait(sqlite3 *db, const int *timeout_ms)
+{
+	return sqlite3_busy_handler(db, db_busy, (void *)timeout_ms);
+}
+
 /* Creates the file with mode 0600 before SQLite does, which would use
  * 0644 under the usual umask: the database holds message contents. */
 static int db_create_private(const char *path)
@@ -121,11 +126,11 @@ int db_open(const struct config *cfg, sqlite3 **out, char *errstr,
 	rc = sqlite3_open_v2(cfg->db_path, &db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_busy_handler(db, db_busy,
-		    (void *)&cfg->busy_timeout_ms);
+		rc = db_busy_wait(db, &cfg->busy_timeout_ms);
 	snprintf(pragmas, sizeof pragmas,
 	    "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;"
-	    " PRAGMA foreign_keys=OFF;", db_sync_names[cfg->synchronous]);
+	    " PRAGMA foreign_keys=OFF; PRAGMA wal_autocheckpoint=%d;",
+	    db_sync_names[cfg->synchronous], DB_CKPT_BACKSTOP);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)

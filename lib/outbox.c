@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config.h"
 #include "db.h"
 #include "store.h"
 
@@ -43,7 +44,11 @@ static const char *const outbox_sql[OB__MAX] = {
 struct outbox {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[OB__MAX];
+	const int *busy_timeout_ms;	/* the configured wait, restored */
 };
+
+/* How long a WAL restart may keep the responders' commits waiting. */
+static const int outbox_restart_wait_ms = 20;
 
 int outbox_open(struct outbox **out, const struct config *cfg, char *errstr,
     size_t errstr_size)
@@ -55,6 +60,10 @@ int outbox_open(struct outbox **out, const struct config *cfg, char *errstr,
 	if (ob == NULL)
 		return STORE_ENOMEM;
 	rc = db_open(cfg, &ob->db, errstr, errstr_size);
+	/* This connection checkpoints when told to (outbox_checkpoint). */
+	if (rc == 0)
+		sqlite3_wal_autocheckpoint(ob->db, 0);
+	ob->busy_timeout_ms = &cfg->busy_timeout_ms;
 	for (int i = 0; rc == 0 && i < OB__MAX; i++) {
 		if (sqlite3_prepare_v3(ob->db, outbox_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &ob->stmt[i], NULL) != SQLITE_OK) {
@@ -238,4 +247,24 @@ int outbox_purge_idempotency(struct outbox *ob, int64_t older_than,
 	if ((rc = outbox_exec(st)) == 0)
 		*deleted = sqlite3_changes(ob->db);
 	return rc;
+}
+
+int outbox_checkpoint(struct outbox *ob, int restart_pages, int *wal_pages)
+{
+	int log = 0, done = 0;
+	int rc = sqlite3_wal_checkpoint_v2(ob->db, NULL,
+	    SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+
+	/* A steady load never lets a passive checkpoint finish: restart
+	 * the WAL, waiting for the writer and readers of the moment.  New
+	 * commits wait meanwhile, so not for long: a reader that keeps its
+	 * snapshot makes it fail, and it is tried again later. */
+	if (rc == SQLITE_OK && log >= restart_pages) {
+		db_busy_wait(ob->db, &outbox_restart_wait_ms);
+		rc = sqlite3_wal_checkpoint_v2(ob->db, NULL,
+		    SQLITE_CHECKPOINT_RESTART, &log, &done);
+		db_busy_wait(ob->db, ob->busy_timeout_ms);
+	}
+	*wal_pages = log;
+	return db_err(rc);
 }

@@ -57,6 +57,13 @@ int outbox_pending(struct outbox *ob, int64_t after);
  * Returns 0 or a negative store_err. */
 int outbox_last(struct outbox *ob, int64_t *seq);
 
+/* Copies what it can of the WAL into the database file without waiting;
+ * when the WAL then still holds restart_pages pages or more, waits (20 ms
+ * at most, new commits waiting too) for the writer and readers of the
+ * moment and starts the WAL again from its beginning.  Sets *wal_pages to the pages in the WAL.
+ * Returns 0, or a negative store_err (STORE_EBUSY: try later). */
+int outbox_checkpoint(struct outbox *ob, int restart_pages, int *wal_pages);
+
 /* Deletes at most limit idempotency rows with created_at < older_than
  * (unix seconds) in one short transaction, so that responders wait for
  * it no longer than for a command; call again while *deleted == limit.

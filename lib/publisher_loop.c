@@ -25,6 +25,9 @@
 #define PUB_FLUSH_MS 5000	/* on stop, time Kafka gets to acknowledge */
 #define PUB_PURGE_MS 10000	/* idempotency purge period */
 #define PUB_PURGE_ROWS 500	/* idempotency rows per purge transaction */
+#define PUB_CKPT_MS 250		/* WAL checkpoint period (see db.h) */
+#define PUB_CKPT_RESTART 16384	/* WAL pages (64 MiB of 4 KiB) that make
+				 * a checkpoint restart the WAL */
 
 /* The loop's state during one tenure of the lock. */
 struct pub_loop {
@@ -33,7 +36,7 @@ struct pub_loop {
 	struct pk *k;
 	int64_t produced;	/* last seq handed to librdkafka */
 	int64_t cursor;		/* last seq recorded as published */
-	int64_t advance_at, beat_at, resume_at, purge_at; /* monotonic ms */
+	int64_t advance_at, beat_at, resume_at, purge_at, ckpt_at; /* ms */
 	long purged;		/* idempotency rows deleted this round */
 	struct pk_found found;	/* on the topic already: skip */
 	struct metrics_lag lag;	/* produced, awaiting delivery: their lag */
@@ -221,6 +224,22 @@ static void pub_purge(struct pub_loop *l)
 	l->purge_at = now + PUB_PURGE_MS;
 }
 
+/* Checkpoints the WAL for every connection to the database (db.h).  A
+ * failure (busy past the timeout) is tried again next period. */
+static void pub_checkpoint(struct pub_loop *l)
+{
+	int64_t now = pub_now_ms();
+	int pages, rc;
+
+	if (now < l->ckpt_at)
+		return;
+	l->ckpt_at = now + PUB_CKPT_MS;
+	rc = outbox_checkpoint(l->ob, PUB_CKPT_RESTART, &pages);
+	if (rc != 0)
+		log_msg(LOG_LEVEL_DEBUG, "publisher: checkpoint (WAL %d pages):"
+		    " %s", pages, store_strerror(rc));
+}
+
 /* Publishes until asked to stop; then gives Kafka PUB_FLUSH_MS to
  * acknowledge what is queued and records how far it got. */
 static int pub_publish(struct pub_loop *l)
@@ -238,6 +257,7 @@ static int pub_publish(struct pub_loop *l)
 		pub_advance(l, 0);
 		pub_heartbeat(l);
 		pub_purge(l);
+		pub_checkpoint(l);
 	}
 	if (l->k != NULL) {
 		pk_flush(l->k, PUB_FLUSH_MS);

@@ -405,6 +405,37 @@ START_TEST(test_found_take_is_stable_across_retries)
 }
 END_TEST
 
+/* The publisher's checkpoint: a reader on an old snapshot keeps the WAL
+ * from starting again (busy, nothing lost); once it lets go, the WAL
+ * restarts from its beginning instead of growing. */
+START_TEST(test_checkpoint_restarts_the_wal)
+{
+	sqlite3 *reader;
+	sqlite3_stmt *rd;
+	int pages = -1;
+	int64_t last;
+
+	sqlite3_wal_autocheckpoint(raw, 0);
+	insert_n(200);
+	ck_assert_int_eq(outbox_checkpoint(ob, 1 << 30, &pages), 0);
+	ck_assert_int_gt(pages, 0);
+	ck_assert_int_eq(sqlite3_open(db_path, &reader), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(reader, "SELECT seq FROM outbox",
+	    -1, &rd, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(rd), SQLITE_ROW);	/* a snapshot */
+	insert_n(50);
+	ck_assert_int_eq(outbox_checkpoint(ob, 1, &pages), STORE_EBUSY);
+	sqlite3_finalize(rd);
+	sqlite3_close(reader);
+	ck_assert_int_eq(outbox_checkpoint(ob, 1, &pages), 0);
+	insert_n(1);
+	ck_assert_int_eq(outbox_checkpoint(ob, 1 << 30, &pages), 0);
+	ck_assert_int_lt(pages, 10);
+	ck_assert_int_eq(outbox_last(ob, &last), 0);
+	ck_assert_int_eq(last, 251);
+}
+END_TEST
+
 static Suite *outbox_suite(void)
 {
 	Suite *s = suite_create("outbox");
@@ -426,6 +457,7 @@ static Suite *outbox_suite(void)
 	tcase_add_test(tc, test_purge_uses_the_age_index);
 	tcase_add_test(tc, test_found_skips_only_our_landed_events);
 	tcase_add_test(tc, test_found_take_is_stable_across_retries);
+	tcase_add_test(tc, test_checkpoint_restarts_the_wal);
 	suite_add_tcase(s, tc);
 	return s;
 }
