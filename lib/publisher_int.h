@@ -43,8 +43,11 @@ int pub_tenure(struct pub_ctl *ctl);
 
 /* At most this many events are handed to librdkafka and not yet
  * acknowledged: bounds memory while Kafka is down (the rest wait in the
- * outbox) and stays far below queue.buffering.max.messages. */
-#define PK_WINDOW 10000
+ * outbox) and stays far below queue.buffering.max.messages.  Measured
+ * (make bench): 10000 drained 75000 events/s with the publishing
+ * responder at 33 MB RSS under load; 4000, 70000/s at 22 MB; 2000,
+ * 54000/s at 20 MB. */
+#define PK_WINDOW 4000
 
 /* What the producer knows about the cluster, for the heartbeat. */
 enum pk_state { PK_CONNECTING, PK_CONNECTED, PK_DOWN };

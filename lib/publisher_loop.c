@@ -5,6 +5,7 @@
 #include "publisher_int.h"
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,11 @@ static void pub_heartbeat(struct pub_loop *l)
 	if (rc != 0)
 		log_msg(LOG_LEVEL_WARN, "publisher: heartbeat: %s",
 		    store_strerror(rc));
+	/* A burst leaves librdkafka's threads' and this thread's malloc
+	 * arenas holding freed memory, which glibc keeps resident; hand it
+	 * back, so that the publishing responder stays as small as the
+	 * others once the burst is over. */
+	malloc_trim(0);
 	l->beat_at = pub_now_ms() + PUB_BEAT_MS;
 }
 
