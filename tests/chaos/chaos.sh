@@ -4,7 +4,8 @@
 # deliberate retries while responders and the current publisher are
 # killed with SIGKILL and the Kafka broker is stopped and restarted.  Then
 # the clients' record is compared with the topic.  Sizes come from
-# CHAOS_COMMANDS, CHAOS_KILLS, CHAOS_RESTARTS, CHAOS_USERS.
+# CHAOS_COMMANDS (at least that many: the clients go on until every kill
+# and restart happened), CHAOS_KILLS, CHAOS_RESTARTS, CHAOS_USERS.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
@@ -46,11 +47,14 @@ done >"$STATE/tokens"
 # responders: the FastCGI children of our lighttpd, by parent pid.
 responders() { ps -o pid= --ppid "$STACK_LIGHTTPD_PID" 2>/dev/null; }
 
-# publisher_pid: the lock holder named by /readyz, if it is one of ours.
+# publisher_pid: the holder of the publisher lock, if it is one of ours:
+# the flock on <db>.publisher.lock, read from /proc/locks (asking
+# /readyz instead would wait in lighttpd's queue behind the clients).
 publisher_pid() {
-	local p
-	p=$(curl -s "http://127.0.0.1:$PORT/readyz" | jq -r '.publisher.pid // 0')
-	responders | grep -qx " *$p" && echo "$p"
+	local ino p
+	ino=$(stat -c %i "$DATABASE_PATH.publisher.lock" 2>/dev/null) || return 0
+	p=$(awk -v ino=":$ino" '$2 == "FLOCK" && $6 ~ ino "$" { print $5 }' /proc/locks | head -1)
+	[ -n "$p" ] && responders | grep -qx " *$p" && echo "$p"
 }
 
 kill_one() {	# kill_one N: every fourth victim is the publisher
@@ -78,7 +82,8 @@ restarter() {
 
 start=$(date +%s.%N)
 python3 tests/chaos/client.py --port "$PORT" --tokens "$STATE/tokens" \
-    --commands "$COMMANDS" --record "$STATE/record.jsonl" &
+    --commands "$COMMANDS" --record "$STATE/record.jsonl" \
+    --until "$STATE/faults-done" &
 CLIENT_PID=$!
 restarter &
 RESTARTER_PID=$!
@@ -88,11 +93,13 @@ while kill -0 "$CLIENT_PID" 2>/dev/null && [ $kills -lt "$KILLS" ]; do
 	sleep "$(awk -v m="$PAUSE_MS" -v r="$RANDOM" 'BEGIN { printf "%.3f", m * (0.5 + r / 32767) / 1000 }')"
 	kill_one "$kills" && kills=$((kills + 1))
 done
+# The clients go on past COMMANDS until every fault happened.
+wait "$RESTARTER_PID"
+RESTARTER_PID=
+touch "$STATE/faults-done"
 wait "$CLIENT_PID"
 client_rc=$?
 CLIENT_PID=
-wait "$RESTARTER_PID"
-RESTARTER_PID=
 restarts=$(cat "$STATE/restarts")
 end_clients=$(date +%s.%N)
 

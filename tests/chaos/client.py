@@ -8,6 +8,7 @@ JSON line per command to the record file."""
 import argparse
 import http.client
 import json
+import os
 import random
 import sys
 import threading
@@ -136,8 +137,10 @@ class User:
             if status is not None and status < 500:
                 self.conv = None
 
-    def run(self, quota):
-        while self.stats["sent"] < quota:
+    def run(self, quota, until):
+        # At least quota commands, and on while the faults go on (until
+        # the file `until` exists), so that every fault meets a load.
+        while self.stats["sent"] < quota or (until and not os.path.exists(until)):
             self.step()
         self.drop()
 
@@ -150,13 +153,15 @@ def main():
     ap.add_argument("--record", required=True)
     ap.add_argument("--replay-rate", type=float, default=0.03)
     ap.add_argument("--retry-seconds", type=float, default=120)
+    ap.add_argument("--until", help="file: go on past --commands until it exists")
     args = ap.parse_args()
     tokens = open(args.tokens).read().split()
     lock = threading.Lock()
     rec = open(args.record, "w", buffering=1)
     users = [User(args, i, t, rec, lock) for i, t in enumerate(tokens)]
     quota = (args.commands + len(users) - 1) // len(users)
-    threads = [threading.Thread(target=u.run, args=(quota,)) for u in users]
+    threads = [threading.Thread(target=u.run, args=(quota, args.until))
+               for u in users]
     for t in threads:
         t.start()
     for t in threads:
