@@ -4,16 +4,15 @@
  * all of them; and the publish-lag bookkeeping of the publisher's loop. */
 #include "metrics.h"
 
-#include <fcntl.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
+
+#include "shm.h"
 
 /* Shared between processes, the atomics must not hide a lock. */
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics not lock-free");
@@ -53,68 +52,18 @@ struct metrics_shm {
 };
 #define METRICS_MAGIC (UINT64_C(0x6d736763) << 32 | \
     (uint64_t)METRICS_VERSION << 24 | sizeof(struct metrics_shm))
+_Static_assert(offsetof(struct metrics_shm, magic) == 0, "shm.h: magic first");
 
 static _Atomic(struct metrics_shm *) metrics_map;
-
-/* Maps the open file fd (stat st), sizing a new one and stamping its
- * magic.  Returns NULL when the file has another layout or mmap fails. */
-static struct metrics_shm *metrics_map_fd(int fd, const struct stat *st)
-{
-	struct metrics_shm *m;
-	unsigned long long zero = 0;
-
-	if (st->st_size == 0 && ftruncate(fd, sizeof *m) != 0)
-		return NULL;
-	if (st->st_size != 0 && (size_t)st->st_size != sizeof *m)
-		return NULL;
-	m = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	if (!atomic_compare_exchange_strong(&m->magic, &zero, METRICS_MAGIC) &&
-	    zero != METRICS_MAGIC) {
-		munmap(m, sizeof *m);
-		return NULL;
-	}
-	return m;
-}
-
-/* Opens and maps path.  The flock makes processes that start together
- * agree: one sizes the file, or removes one of another layout for the
- * next turn to create afresh; the others then see it done (a removed
- * file is noticed by its inode, and opened again).  Processes still
- * mapping a removed file count into it unseen until they restart. */
-static struct metrics_shm *metrics_attach(const char *path)
-{
-	struct metrics_shm *m = NULL;
-	struct stat st, now;
-
-	for (int tries = 0; m == NULL && tries < 3; tries++) {
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-		    0600);
-		if (fd < 0)
-			return NULL;
-		flock(fd, LOCK_EX);
-		if (fstat(fd, &st) == 0 && stat(path, &now) == 0 &&
-		    st.st_ino == now.st_ino && st.st_dev == now.st_dev &&
-		    (m = metrics_map_fd(fd, &st)) == NULL)
-			unlink(path);
-		/* Explicitly: the mapping keeps the file open, and with it
-		 * the lock, past close(). */
-		flock(fd, LOCK_UN);
-		close(fd);
-	}
-	return m;
-}
 
 int metrics_open(const char *db_path, char *errstr, size_t errstr_size)
 {
 	struct metrics_shm *m, *none = NULL;
-	char path[4096];
 
 	if (atomic_load(&metrics_map) != NULL)
 		return 0;
-	if ((size_t)snprintf(path, sizeof path, "%s.metrics", db_path) >=
-	    sizeof path || (m = metrics_attach(path)) == NULL) {
+	if ((m = shm_attach(db_path, ".metrics", sizeof *m,
+	    METRICS_MAGIC)) == NULL) {
 		snprintf(errstr, errstr_size, "DATABASE_PATH: cannot map"
 		    " %s.metrics", db_path);
 		return METRICS_EOPEN;

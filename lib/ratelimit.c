@@ -2,13 +2,10 @@
  * every process through "<db>.ratelimit"; see ratelimit.h. */
 #include "ratelimit.h"
 
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "shm.h"
 
 /* Shared between processes, the atomics must not hide a lock. */
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics not lock-free");
@@ -137,67 +134,21 @@ struct ratelimit_shm {
 };
 #define RATELIMIT_MAGIC (UINT64_C(0x726c6d74) << 32 | \
     (uint64_t)RATELIMIT_VERSION << 24 | sizeof(struct ratelimit_shm))
+_Static_assert(offsetof(struct ratelimit_shm, magic) == 0,
+    "shm.h: magic first");
 
 static _Atomic(struct ratelimit_shm *) ratelimit_map;
-
-/* Maps the open file fd (stat st), sizing a new one (zero-filled: every
- * slot empty) and stamping its magic.  NULL: another layout, or mmap
- * failed. */
-static struct ratelimit_shm *ratelimit_map_fd(int fd, const struct stat *st)
-{
-	struct ratelimit_shm *m;
-	unsigned long long zero = 0;
-
-	if (st->st_size == 0 && ftruncate(fd, sizeof *m) != 0)
-		return NULL;
-	if (st->st_size != 0 && (size_t)st->st_size != sizeof *m)
-		return NULL;
-	m = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	if (!atomic_compare_exchange_strong(&m->magic, &zero, RATELIMIT_MAGIC) &&
-	    zero != RATELIMIT_MAGIC) {
-		munmap(m, sizeof *m);
-		return NULL;
-	}
-	return m;
-}
-
-/* Opens and maps path.  The flock only orders processes that create the
- * file together (one sizes it, or removes one of another layout for the
- * next try to create afresh); it is released before any request is
- * charged, so the table itself is never behind a lock. */
-static struct ratelimit_shm *ratelimit_attach(const char *path)
-{
-	struct ratelimit_shm *m = NULL;
-	struct stat st, now;
-
-	for (int tries = 0; m == NULL && tries < 3; tries++) {
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-		    0600);
-		if (fd < 0)
-			return NULL;
-		flock(fd, LOCK_EX);
-		if (fstat(fd, &st) == 0 && stat(path, &now) == 0 &&
-		    st.st_ino == now.st_ino && st.st_dev == now.st_dev &&
-		    (m = ratelimit_map_fd(fd, &st)) == NULL)
-			unlink(path);
-		flock(fd, LOCK_UN);	/* the mapping would keep it held */
-		close(fd);
-	}
-	return m;
-}
 
 /* The mapping, made on first use. */
 static struct ratelimit_shm *ratelimit_get(const char *db_path)
 {
 	struct ratelimit_shm *m = atomic_load(&ratelimit_map), *none = NULL;
-	char path[4096];
 
 	if (m != NULL || db_path == NULL)
 		return m;
-	if ((size_t)snprintf(path, sizeof path, "%s.ratelimit", db_path) >=
-	    sizeof path || (m = ratelimit_attach(path)) == NULL)
+	/* Zero-filled when new: every slot empty. */
+	if ((m = shm_attach(db_path, ".ratelimit", sizeof *m,
+	    RATELIMIT_MAGIC)) == NULL)
 		return NULL;
 	if (!atomic_compare_exchange_strong(&ratelimit_map, &none, m)) {
 		munmap(m, sizeof *m);	/* another thread was first */
