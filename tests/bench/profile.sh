@@ -9,10 +9,10 @@ DIR=${PROFILE_DIR:-$(mktemp -d /tmp/msgcmd-profile.XXXXXX)}
 mkdir -p "$DIR"
 [ -n "${PROFILE_DIR:-}" ] || trap 'rm -rf "$DIR"' EXIT
 
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-    -out "$DIR/dev-private.pem" 2>/dev/null || exit 1
-KEYCLOAK_PUBLIC_KEY=$(openssl pkey -in "$DIR/dev-private.pem" -pubout |
-    grep -v -- '-----' | tr -d '\n')
-export KEYCLOAK_PUBLIC_KEY PRIVATE_KEY="$DIR/dev-private.pem"
+STACK_ROOT=$ROOT
+. scripts/stack.sh
+unset KEYCLOAK_PUBLIC_KEY
+stack_keys "$DIR"
+export PRIVATE_KEY="$STACK_PRIVATE_KEY"
 export TOKEN_TOOL="$ROOT/build/msgcmd-token"
 python3 tests/bench/profile.py "$ROOT/build/msgcmd" "$DIR"

@@ -69,6 +69,22 @@ body_is() {
 	is "$1" "$(jq -r "$2" <<<"$BODY" 2>/dev/null)" "$3"
 }
 
+# The conversation of an event, in jq.
+CONV_OF='if .event == "userCreatedConversation" then .id else .conversation_id end'
+
+# order_is DUMP: per conversation, the events of DUMP (kcat -J lines) are
+# in the order in which $ACCEPTED has them.
+order_is() {
+	local accepted topic
+	accepted=$(jq -r "[($CONV_OF), .event_id] | @tsv" "$ACCEPTED" |
+	    sort -s -k1,1 | md5sum)
+	topic=$(jq -r "[.partition, .offset] + (.payload | fromjson
+	    | [($CONV_OF), .event_id]) | @tsv" "$1" |
+	    sort -n -k1,1 -k2,2 | cut -f3,4 | sort -s -k1,1 | md5sum)
+	is "per-conversation order on the topic equals acceptance order" \
+	    "$topic" "$accepted"
+}
+
 # create SUB NAME: creates a conversation and prints its id.
 create() {
 	as "$1" POST /conversations/ "${JSON[@]}" -d "{\"name\":\"$2\"}"
