@@ -71,7 +71,7 @@ $(B)/%: cgi/%.c $(B)/libmsgcmd.a
 	@[ "$(V)" = 1 ] || echo "  LINK    $@"
 	$(Q)$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Ilib -o $@ $< $(B)/libmsgcmd.a $(PKG_LIBS)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libmsgcmd.a
+$(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/libmsgcmd.a
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  LINK    $@"
 	$(Q)$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -Ilib -o $@ $< \

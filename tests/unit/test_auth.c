@@ -1,5 +1,6 @@
 /* test_auth.c: token verification against keys made at test start: the
  * algorithm pin, every claim rule, malformed input and key loading. */
+#include "pem.h"
 #include "unit.h"
 
 #include "auth.h"
@@ -32,21 +33,6 @@ static struct {
 	char *small_pub_pem, *small_body;
 	char dir[64], pem_file[96];
 } k;
-
-static char *
-pem_of(EVP_PKEY *key, int private)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *data, *out;
-	long n;
-
-	ck_assert(private ? PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0,
-	    NULL, NULL) : PEM_write_bio_PUBKEY(bio, key));
-	n = BIO_get_mem_data(bio, &data);
-	out = strndup(data, (size_t)n);
-	BIO_free(bio);
-	return out;
-}
 
 /* Keycloak's form: the PEM without armour and newlines. */
 static char *

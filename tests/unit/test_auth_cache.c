@@ -1,5 +1,6 @@
 /* test_auth_cache.c: the cache of verified tokens: a hit only for the
  * same bytes, within exp, never across a key change. */
+#include "pem.h"
 #include "unit.h"
 
 #include "auth_int.h"
@@ -72,21 +73,6 @@ END_TEST
 
 /* Through auth_verify(), with a PEM key file that changes. */
 static char dir[64], pem_path[96];
-
-static char *
-pem_of(EVP_PKEY *key, int private)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *data, *out;
-	long n;
-
-	ck_assert(private ? PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0,
-	    NULL, NULL) : PEM_write_bio_PUBKEY(bio, key));
-	n = BIO_get_mem_data(bio, &data);
-	out = strndup(data, (size_t)n);
-	BIO_free(bio);
-	return out;
-}
 
 static void
 write_file(const char *path, const char *text)

@@ -1,6 +1,7 @@
 /* test_auth_jwks.c: key sources beyond the single key: JWKS files (kid
  * selection, keys passed over, malformed sets), reload when the file
  * changes or on request, and the JWKS the token tool prints. */
+#include "pem.h"
 #include "unit.h"
 
 #include "auth.h"
@@ -28,21 +29,6 @@ static struct {
 	char dir[64], jwks[96], pem[96], log[96];
 	long stamp;		/* the next fake mtime, so every write shows */
 } k;
-
-static char *
-pem_of(EVP_PKEY *key, int private)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *data, *out;
-	long n;
-
-	ck_assert(private ? PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0,
-	    NULL, NULL) : PEM_write_bio_PUBKEY(bio, key));
-	n = BIO_get_mem_data(bio, &data);
-	out = strndup(data, (size_t)n);
-	BIO_free(bio);
-	return out;
-}
 
 static char *b64_param(EVP_PKEY *key, const char *param, int pad);
 
