@@ -17,6 +17,7 @@ struct outbox;
 struct outbox_row;
 struct pk;
 struct rd_kafka_conf_s;		/* rd_kafka_conf_t, kept opaque here */
+struct rd_kafka_message_s;	/* rd_kafka_message_t */
 
 /* What a publisher needs before it holds the lock (publisher.c). */
 struct pub_ctl {
@@ -208,6 +209,11 @@ struct pk_tail {
 	int below;		/* a msgcmd-seq <= after was seen */
 	int shard;		/* only this shard's messages count */
 };
+
+/* m's header name as a decimal number (msgcmd-seq, msgcmd-shard):
+ * absent when m has no such header, -1 when it is not one. */
+int64_t pk_header_num(const struct rd_kafka_message_s *m, const char *name,
+    int64_t absent);
 
 /* Reads partition p from offset start to end (exclusive) into t; fails
  * when that takes too long or a stop is requested. */

@@ -161,30 +161,6 @@ out:
 	return rc;
 }
 
-/* m's header name as a decimal number: absent if it is missing, -1 if it
- * is not one. */
-static int64_t pr_header(rd_kafka_message_t *m, const char *name,
-    int64_t absent)
-{
-	rd_kafka_headers_t *h = NULL;
-	const void *v;
-	size_t n, i;
-	char buf[24];
-
-	if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-	    rd_kafka_header_get_last(h, name, &v, &n) !=
-	    RD_KAFKA_RESP_ERR_NO_ERROR)
-		return absent;
-	if (v == NULL || n == 0 || n >= sizeof buf)
-		return -1;
-	memcpy(buf, v, n);
-	buf[n] = '\0';
-	for (i = 0; i < n; i++)
-		if (buf[i] < '0' || buf[i] > '9')
-			return -1;
-	return strtoll(buf, NULL, 10);
-}
-
 /* Marks partition id read to its end; later messages change nothing. */
 static void pr_done(struct pr *p, int32_t id)
 {
@@ -226,8 +202,8 @@ static int pr_handle(struct pr *p, rd_kafka_message_t *m, char *errstr,
 		return 1;
 	pm = (struct publisher_msg){ .value = m->payload, .len = m->len,
 	    .partition = id, .offset = m->offset,
-	    .seq = pr_header(m, "msgcmd-seq", -1),
-	    .shard = (int)pr_header(m, "msgcmd-shard", 0) };
+	    .seq = pk_header_num(m, "msgcmd-seq", -1),
+	    .shard = (int)pk_header_num(m, "msgcmd-shard", 0) };
 	if (p->fn(p->arg, &pm) != 0)
 		return PUBLISHER_READ_ESTOPPED;
 	if (m->offset + 1 >= end)

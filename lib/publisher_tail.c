@@ -99,43 +99,43 @@ struct pk_rec *pk_rec_new(const struct config *cfg, char *errstr,
 	return r;
 }
 
-/* Whether m was written by shard (see shard.h): its msgcmd-shard
- * header, absent on an unsharded service's messages, which are shard 0's. */
-static int tail_shard_is(rd_kafka_headers_t *h, int shard)
+int64_t pk_header_num(const struct rd_kafka_message_s *m, const char *name,
+    int64_t absent)
 {
+	rd_kafka_headers_t *h = NULL;
 	const void *v;
-	size_t len;
-	char want[8];
-	int n = snprintf(want, sizeof want, "%d", shard);
+	size_t n, i;
+	char buf[24];
 
-	if (rd_kafka_header_get_last(h, "msgcmd-shard", &v, &len) !=
+	if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    rd_kafka_header_get_last(h, name, &v, &n) !=
 	    RD_KAFKA_RESP_ERR_NO_ERROR)
-		return shard == 0;
-	return v != NULL && len == (size_t)n && memcmp(v, want, len) == 0;
+		return absent;
+	if (v == NULL || n == 0 || n >= sizeof buf)
+		return -1;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	for (i = 0; i < n; i++)
+		if (buf[i] < '0' || buf[i] > '9')
+			return -1;
+	return strtoll(buf, NULL, 10);
 }
 
 /* Reads a message's msgcmd-seq and ce_id headers.  Returns 1 when it has
- * a well-formed msgcmd-seq written by shard, 0 for a message someone
- * else (another service, another shard) wrote. */
+ * a well-formed msgcmd-seq written by shard (a message without
+ * msgcmd-shard is an unsharded service's, shard 0's), 0 for a message
+ * someone else (another service, another shard) wrote. */
 static int tail_headers(const rd_kafka_message_t *m, int shard,
     int64_t *seq, const char **id, size_t *id_len)
 {
 	rd_kafka_headers_t *h;
 	const void *v;
-	size_t len, i;
-	char digits[24];
+	size_t len;
 
-	if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-	    rd_kafka_header_get_last(h, "msgcmd-seq", &v, &len) !=
-	    RD_KAFKA_RESP_ERR_NO_ERROR || v == NULL || len == 0 ||
-	    len >= sizeof digits || !tail_shard_is(h, shard))
+	*seq = pk_header_num(m, "msgcmd-seq", -1);
+	if (*seq < 0 || pk_header_num(m, "msgcmd-shard", 0) != shard ||
+	    rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		return 0;
-	for (i = 0; i < len; i++)
-		if (((const char *)v)[i] < '0' || ((const char *)v)[i] > '9')
-			return 0;
-	memcpy(digits, v, len);
-	digits[len] = '\0';
-	*seq = strtoll(digits, NULL, 10);
 	if (rd_kafka_header_get_last(h, "ce_id", &v, &len) !=
 	    RD_KAFKA_RESP_ERR_NO_ERROR || v == NULL) {
 		v = "";
