@@ -1,27 +1,31 @@
 #!/bin/sh
-# run.sh: `make run`.  Starts Kafka (unless BOOTSTRAP_SERVERS is set),
-# lighttpd with the responders on ${BIND:-127.0.0.1}:${PORT:-8000}, prints a curl
-# command with a dev token, and stays in the foreground until Ctrl-C or
-# SIGTERM, then stops everything it started.
+# run.sh: `make run`.  Starts Kafka on 127.0.0.1:${KAFKA_PORT:-9092}
+# (unless BOOTSTRAP_SERVERS is set), lighttpd with the responders on
+# ${BIND:-127.0.0.1}:${PORT:-8000}, prints a curl command with a dev
+# token, and stays in the foreground until Ctrl-C or SIGTERM, then stops
+# everything it started.  Its state (broker data, dev key, database,
+# logs) lives in ${VAR_DIR:-var/} of the checkout.
 set -u
 . "$(dirname "$0")/stack.sh"
 
-STATE="$STACK_ROOT/var"
+STATE="${VAR_DIR:-$STACK_ROOT/var}"
 PORT="${PORT:-8000}"
 export BIND="${BIND:-127.0.0.1}"
 export TOPIC="${TOPIC:-conversations}"
 mkdir -p "$STATE" && chmod 700 "$STATE"
 # Responders run with lighttpd's working directory unknown to the user:
-# point them at the checkout's .env explicitly when there is one.
-[ -f "$STACK_ROOT/.env" ] && export ENV_FILE="$STACK_ROOT/.env"
+# point them at the checkout's .env explicitly when there is one and no
+# ENV_FILE names another.
+[ -z "${ENV_FILE:-}" ] && [ -f "$STACK_ROOT/.env" ] &&
+	export ENV_FILE="$STACK_ROOT/.env"
 
 trap 'stack_stop; exit 0' INT TERM
 trap 'stack_stop' EXIT
-stack_kafka "$STATE" 9092
+stack_kafka "$STATE" "${KAFKA_PORT:-9092}"
 stack_keys "$STATE"
 stack_lighttpd "$STATE" "$PORT"
 
-if [ -s "$STACK_PRIVATE_KEY" ]; then
+if [ -n "$STACK_PRIVATE_KEY" ]; then
 	TOKEN=$("$STACK_ROOT/build/msgcmd-token" --key "$STACK_PRIVATE_KEY" \
 	    --sub alice --ttl 3600)
 else

@@ -26,10 +26,14 @@ stack_kafka() {
 }
 
 # stack_keys STATE: makes STATE/dev-private.pem once and exports
-# KEYCLOAK_PUBLIC_KEY as Keycloak shows it (the base64 body).
+# KEYCLOAK_PUBLIC_KEY as Keycloak shows it (the base64 body), leaving
+# STACK_PRIVATE_KEY naming that file.  A KEYCLOAK_PUBLIC_KEY already set
+# is the user's realm: it is kept, and STACK_PRIVATE_KEY is empty (a dev
+# key left in STATE by an earlier run signs nothing it would accept).
 stack_keys() {
-	STACK_PRIVATE_KEY="$1/dev-private.pem"
+	STACK_PRIVATE_KEY=
 	[ -n "${KEYCLOAK_PUBLIC_KEY:-}" ] && return 0
+	STACK_PRIVATE_KEY="$1/dev-private.pem"
 	if [ ! -s "$STACK_PRIVATE_KEY" ]; then
 		(umask 077 && openssl genpkey -algorithm RSA \
 		    -pkeyopt rsa_keygen_bits:2048 -out "$STACK_PRIVATE_KEY" \

@@ -28,6 +28,7 @@ stage() {
 }
 
 stage "unit and integration tests" tests/run.sh
+stage "make run, as the README has it run" tests/deploy/make-run.sh
 stage "ASan + UBSan build" make --no-print-directory test-asan
 stage "valgrind" make --no-print-directory test-valgrind
 stage "fuzz regressions" make --no-print-directory fuzz-regress
