@@ -12,11 +12,13 @@
 
 /* The guarantees of SPEC section 6 rest on these: no duplicates and no
  * reordering within a producer session needs idempotence and acks=all.
- * KAFKA_PROPERTIES may repeat them (either spelling) but not change them. */
+ * They are set before KAFKA_PROPERTIES, which may repeat them in any
+ * spelling or alias (acks, request.required.acks, topic.acks; "all",
+ * "-1") but not change them: each is read back afterwards, as
+ * librdkafka spells it (the third column). */
 static const char *const pk_fixed[][3] = {
 	{ "enable.idempotence", "true", "true" },
 	{ "acks", "all", "-1" },
-	{ "request.required.acks", "all", "-1" },
 };
 
 /* Defaults that KAFKA_PROPERTIES may override. */
@@ -76,17 +78,22 @@ static char *pk_trim(char *s)
 	return s;
 }
 
-/* Refuses a KAFKA_PROPERTIES item that would change a fixed setting. */
-static int pk_fixed_ok(const char *key, const char *val, char *errstr,
+/* Refuses a configuration in which KAFKA_PROPERTIES changed a fixed
+ * setting, whichever name or spelling it used. */
+static int pk_fixed_kept(const rd_kafka_conf_t *conf, char *errstr,
     size_t errstr_size)
 {
+	char val[64];
+	size_t n;
+
 	for (size_t i = 0; i < sizeof pk_fixed / sizeof pk_fixed[0]; i++) {
-		if (strcmp(key, pk_fixed[i][0]) != 0 ||
-		    strcmp(val, pk_fixed[i][1]) == 0 ||
-		    strcmp(val, pk_fixed[i][2]) == 0)
+		n = sizeof val;
+		if (rd_kafka_conf_get(conf, pk_fixed[i][0], val, &n) ==
+		    RD_KAFKA_CONF_OK && strcmp(val, pk_fixed[i][2]) == 0)
 			continue;
 		snprintf(errstr, errstr_size, "KAFKA_PROPERTIES: %s must be %s"
-		    " (publishing guarantees rest on it)", key, pk_fixed[i][1]);
+		    " (publishing guarantees rest on it)", pk_fixed[i][0],
+		    pk_fixed[i][1]);
 		return -1;
 	}
 	return 0;
@@ -108,11 +115,11 @@ static int pk_apply_one(rd_kafka_conf_t *conf, char *item, char *errstr,
 	*eq = '\0';
 	key = pk_trim(s);
 	val = pk_trim(eq + 1);
-	if (pk_fixed_ok(key, val, errstr, errstr_size) != 0)
-		return -1;
+	/* why names librdkafka's own name of an alias: name the user's. */
 	if (rd_kafka_conf_set(conf, key, val, why, sizeof why) !=
 	    RD_KAFKA_CONF_OK) {
-		snprintf(errstr, errstr_size, "KAFKA_PROPERTIES: %s", why);
+		snprintf(errstr, errstr_size, "KAFKA_PROPERTIES: %s: %s", key,
+		    why);
 		return -1;
 	}
 	return 0;
@@ -138,14 +145,12 @@ static int pk_apply_props(rd_kafka_conf_t *conf, const char *props,
 	return rc;
 }
 
-/* Applies n default rows, then BOOTSTRAP_SERVERS and KAFKA_PROPERTIES. */
-static int pk_conf_base(rd_kafka_conf_t *conf, const char *const def[][2],
-    size_t n, const struct config *cfg, char *errstr, size_t errstr_size)
+/* Applies BOOTSTRAP_SERVERS, then KAFKA_PROPERTIES. */
+static int pk_conf_base(rd_kafka_conf_t *conf, const struct config *cfg,
+    char *errstr, size_t errstr_size)
 {
 	char why[256];
 
-	for (size_t i = 0; i < n; i++)
-		rd_kafka_conf_set(conf, def[i][0], def[i][1], why, sizeof why);
 	if (cfg->bootstrap_servers == NULL || *cfg->bootstrap_servers == '\0' ||
 	    rd_kafka_conf_set(conf, "bootstrap.servers", cfg->bootstrap_servers,
 	    why, sizeof why) != RD_KAFKA_CONF_OK) {
@@ -159,14 +164,18 @@ int pk_conf_fill(rd_kafka_conf_t *conf, const struct config *cfg,
     char *errstr, size_t errstr_size)
 {
 	char why[256];
+	size_t i;
 
-	if (pk_conf_base(conf, pk_defaults, sizeof pk_defaults /
-	    sizeof pk_defaults[0], cfg, errstr, errstr_size) != 0)
-		return -1;
-	for (size_t i = 0; i < sizeof pk_fixed / sizeof pk_fixed[0]; i++)
+	/* Our own rows, which librdkafka takes. */
+	for (i = 0; i < sizeof pk_defaults / sizeof pk_defaults[0]; i++)
+		rd_kafka_conf_set(conf, pk_defaults[i][0], pk_defaults[i][1],
+		    why, sizeof why);
+	for (i = 0; i < sizeof pk_fixed / sizeof pk_fixed[0]; i++)
 		rd_kafka_conf_set(conf, pk_fixed[i][0], pk_fixed[i][1], why,
 		    sizeof why);
-	return 0;
+	if (pk_conf_base(conf, cfg, errstr, errstr_size) != 0)
+		return -1;
+	return pk_fixed_kept(conf, errstr, errstr_size);
 }
 
 int pk_conf_fill_recovery(rd_kafka_conf_t *conf, const struct config *cfg,
@@ -176,7 +185,7 @@ int pk_conf_fill_recovery(rd_kafka_conf_t *conf, const struct config *cfg,
 	    sizeof pk_recovery_settings[0];
 	char why[256];
 
-	if (pk_conf_base(conf, NULL, 0, cfg, errstr, errstr_size) != 0)
+	if (pk_conf_base(conf, cfg, errstr, errstr_size) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (rd_kafka_conf_set(conf, pk_recovery_settings[i][0],

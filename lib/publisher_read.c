@@ -4,6 +4,7 @@
 #include "publisher_read.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,7 +189,7 @@ static int pr_handle(struct pr *p, rd_kafka_message_t *m, char *errstr,
     size_t errstr_size)
 {
 	int32_t id = m->partition;
-	int64_t end = id >= 0 && id < p->nhigh ? p->high[id] : -1;
+	int64_t end = id >= 0 && id < p->nhigh ? p->high[id] : -1, shard;
 	struct publisher_msg pm;
 
 	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -200,10 +201,11 @@ static int pr_handle(struct pr *p, rd_kafka_message_t *m, char *errstr,
 		return pr_error(p, m, errstr, errstr_size);
 	if (m->offset >= end)
 		return 1;
+	shard = pk_header_num(m, "msgcmd-shard", 0);
 	pm = (struct publisher_msg){ .value = m->payload, .len = m->len,
 	    .partition = id, .offset = m->offset,
 	    .seq = pk_header_num(m, "msgcmd-seq", -1),
-	    .shard = (int)pk_header_num(m, "msgcmd-shard", 0) };
+	    .shard = shard > INT_MAX ? -1 : (int)shard };
 	if (p->fn(p->arg, &pm) != 0)
 		return PUBLISHER_READ_ESTOPPED;
 	if (m->offset + 1 >= end)

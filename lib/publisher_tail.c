@@ -2,6 +2,7 @@
  * watermarks, and the msgcmd-seq headers of a range of offsets. */
 #include "publisher_int.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,7 +119,10 @@ int64_t pk_header_num(const struct rd_kafka_message_s *m, const char *name,
 	for (i = 0; i < n; i++)
 		if (buf[i] < '0' || buf[i] > '9')
 			return -1;
-	return strtoll(buf, NULL, 10);
+	/* Up to 23 digits fit buf; past INT64_MAX strtoll would saturate. */
+	errno = 0;
+	long long num = strtoll(buf, NULL, 10);
+	return errno == ERANGE ? -1 : num;
 }
 
 /* Reads a message's msgcmd-seq and ce_id headers.  Returns 1 when it has
