@@ -90,12 +90,14 @@ struct pk_found {
  * or -1 when out of memory (f unchanged). */
 int pk_found_add(struct pk_found *f, int64_t seq, const char *id,
     size_t len);
-/* Sorts by seq and drops repeats: an event that landed twice is one. */
+/* Sorts by seq and event id and drops repeats: an event that landed
+ * twice is one; two events with one seq stay two. */
 void pk_found_sort(struct pk_found *f);
 /* Returns 1 when the outbox row (seq, event_id) is already on the topic
  * and must be skipped, else 0.  Call with increasing seq.  A message that
  * carries the seq but another event id (a database rebuilt with reused
- * seqs, another deployment on the topic) is not taken as ours. */
+ * seqs, another deployment on the topic) is not taken as ours, and does
+ * not hide ours when both landed. */
 int pk_found_take(struct pk_found *f, int64_t seq, const char *event_id);
 /* Returns 1 once every found event lies behind the last seq taken. */
 int pk_found_done(const struct pk_found *f);

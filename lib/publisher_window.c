@@ -75,11 +75,15 @@ int pk_found_add(struct pk_found *f, int64_t seq, const char *id,
 	return 0;
 }
 
+/* By seq, then event id: the same seq may have landed for two events,
+ * ours and someone else's (see pk_found_take). */
 static int pk_landed_cmp(const void *a, const void *b)
 {
 	const struct pk_landed *x = a, *y = b;
 
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return strcmp(x->event_id, y->event_id);
 }
 
 void pk_found_sort(struct pk_found *f)
@@ -90,7 +94,7 @@ void pk_found_sort(struct pk_found *f)
 		return;
 	qsort(f->v, f->n, sizeof f->v[0], pk_landed_cmp);
 	for (i = 1; i < f->n; i++)
-		if (f->v[i].seq != f->v[out].seq)
+		if (pk_landed_cmp(&f->v[i], &f->v[out]) != 0)
 			f->v[++out] = f->v[i];
 	f->n = out + 1;
 	f->next = 0;
@@ -98,20 +102,25 @@ void pk_found_sort(struct pk_found *f)
 
 int pk_found_take(struct pk_found *f, int64_t seq, const char *event_id)
 {
-	const struct pk_landed *e;
+	int seen = 0, ours = 0;
 
 	while (f->next < f->n && f->v[f->next].seq < seq)
 		f->next++;
-	if (f->next == f->n || f->v[f->next].seq != seq)
-		return 0;
-	e = &f->v[f->next++];
-	/* An empty id (a message without ce_id) matches no row. */
-	if (e->event_id[0] == '\0' || strcmp(e->event_id, event_id) != 0) {
-		f->foreign++;
-		return 0;
+	/* Every message found with this seq: one of them may be ours even
+	 * when another deployment's carries the same number. */
+	for (; f->next < f->n && f->v[f->next].seq == seq; f->next++) {
+		const char *id = f->v[f->next].event_id;
+
+		seen = 1;
+		/* An empty id (a message without ce_id) matches no row. */
+		if (id[0] != '\0' && strcmp(id, event_id) == 0)
+			ours = 1;
 	}
-	f->skipped++;
-	return 1;
+	if (ours)
+		f->skipped++;
+	else if (seen)
+		f->foreign++;
+	return ours;
 }
 
 int pk_found_done(const struct pk_found *f)

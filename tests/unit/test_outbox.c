@@ -382,6 +382,30 @@ START_TEST(test_found_skips_only_our_landed_events)
 }
 END_TEST
 
+/* Our event and another deployment's landed with the same seq, in either
+ * order: ours is still found, so it is not published twice. */
+START_TEST(test_found_foreign_does_not_hide_ours)
+{
+	static const char *const order[2][2] = { { ID_A, ID_B },
+	    { ID_B, ID_A } };
+
+	for (int o = 0; o < 2; o++) {
+		struct pk_found f = { 0 };
+
+		ck_assert_int_eq(pk_found_add(&f, 7, order[o][0], 36), 0);
+		ck_assert_int_eq(pk_found_add(&f, 7, order[o][1], 36), 0);
+		ck_assert_int_eq(pk_found_add(&f, 7, ID_B, 36), 0);
+		pk_found_sort(&f);
+		ck_assert_uint_eq(f.n, 2);
+		ck_assert_int_eq(pk_found_take(&f, 7, ID_A), 1);
+		ck_assert_int_eq(pk_found_done(&f), 1);
+		ck_assert_uint_eq(f.skipped, 1);
+		ck_assert_uint_eq(f.foreign, 0);
+		pk_found_free(&f);
+	}
+}
+END_TEST
+
 /* A row the loop retries (librdkafka refused it) asks again; a found seq
  * whose row is gone is passed over; an id that is not a UUID never
  * matches. */
@@ -457,6 +481,7 @@ static Suite *outbox_suite(void)
 	tcase_add_test(tc, test_purge_uses_the_age_index);
 	tcase_add_test(tc, test_found_skips_only_our_landed_events);
 	tcase_add_test(tc, test_found_take_is_stable_across_retries);
+	tcase_add_test(tc, test_found_foreign_does_not_hide_ours);
 	tcase_add_test(tc, test_checkpoint_restarts_the_wal);
 	suite_add_tcase(s, tc);
 	return s;
