@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "body.h"
+#include "utf8.h"
 
 static const char *const field_names[FIELD__MAX] = {
 	[FIELD_NAME] = "name",
@@ -71,12 +72,12 @@ static int field_has_control(const struct body *b, enum field_id id,
 static int field_bad_utf8(const struct body *b, enum field_id id, size_t max)
 {
 	(void)max;
-	return field_utf8_chars(b->value[id], b->len[id]) < 0;
+	return utf8_chars(b->value[id], b->len[id]) < 0;
 }
 
 static int field_too_long(const struct body *b, enum field_id id, size_t max)
 {
-	long chars = field_utf8_chars(b->value[id], b->len[id]);
+	long chars = utf8_chars(b->value[id], b->len[id]);
 	if (chars < 0 || (size_t)chars <= max)
 		return 0;
 	snprintf(field_too_long_msg[id], sizeof(field_too_long_msg[id]),
@@ -133,57 +134,4 @@ int field_check(const struct body *b, unsigned need,
 		failed += errors[id] != NULL;
 	}
 	return failed;
-}
-
-/* Well-formed UTF-8 per RFC 3629 section 4, one row per lead-byte range:
- * how many continuation bytes follow and the range allowed for the first
- * of them (the narrower ranges exclude overlongs, surrogates and code
- * points above U+10FFFF); later continuation bytes are 80-BF. */
-static const struct field_utf8_row {
-	unsigned char lead_lo, lead_hi, more, next_lo, next_hi;
-} field_utf8_rows[] = {
-	{ 0x00, 0x7f, 0, 0, 0 },
-	{ 0xc2, 0xdf, 1, 0x80, 0xbf },
-	{ 0xe0, 0xe0, 2, 0xa0, 0xbf },
-	{ 0xe1, 0xec, 2, 0x80, 0xbf },
-	{ 0xed, 0xed, 2, 0x80, 0x9f },
-	{ 0xee, 0xef, 2, 0x80, 0xbf },
-	{ 0xf0, 0xf0, 3, 0x90, 0xbf },
-	{ 0xf1, 0xf3, 3, 0x80, 0xbf },
-	{ 0xf4, 0xf4, 3, 0x80, 0x8f },
-};
-
-/* Returns the length of the well-formed sequence at s (n bytes left),
- * or 0 when it is not one. */
-static size_t field_utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t rows = sizeof(field_utf8_rows) / sizeof(field_utf8_rows[0]);
-	for (size_t r = 0; r < rows; r++) {
-		const struct field_utf8_row *row = &field_utf8_rows[r];
-		if (s[0] < row->lead_lo || s[0] > row->lead_hi)
-			continue;
-		if (n <= row->more)
-			return 0;
-		if (row->more > 0 &&
-		    (s[1] < row->next_lo || s[1] > row->next_hi))
-			return 0;
-		for (size_t k = 2; k <= row->more; k++)
-			if (s[k] < 0x80 || s[k] > 0xbf)
-				return 0;
-		return 1 + (size_t)row->more;
-	}
-	return 0;
-}
-
-long field_utf8_chars(const char *s, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	long chars = 0;
-	for (size_t i = 0; i < len; chars++) {
-		size_t k = field_utf8_seq(u + i, len - i);
-		if (k == 0)
-			return -1;
-		i += k;
-	}
-	return chars;
 }

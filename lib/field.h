@@ -27,8 +27,4 @@ int field_lookup(const char *name, size_t len);
 int field_check(const struct body *b, unsigned need,
     const size_t max_chars[FIELD__MAX], const char *errors[FIELD__MAX]);
 
-/* Returns the number of code points in s (len bytes) when it is valid
- * UTF-8 (no overlongs, no surrogates, at most U+10FFFF), or -1. */
-long field_utf8_chars(const char *s, size_t len);
-
 #endif

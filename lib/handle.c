@@ -24,6 +24,7 @@
 #include "route.h"
 #include "shard.h"
 #include "store.h"
+#include "utf8.h"
 
 /* What each command needs from the request. */
 static const struct command_row {
@@ -165,7 +166,7 @@ static int handle_body(struct command *c, struct response *resp)
 static int handle_path(struct command *c, struct response *resp)
 {
 	const char *id = c->m->id, *pid = c->m->participant;
-	long chars = pid ? field_utf8_chars(pid, strlen(pid)) : 0;
+	long chars = pid ? utf8_chars(pid, strlen(pid)) : 0;
 
 	if ((id && !event_is_uuid(id)) || chars < 0 ||
 	    (size_t)chars > c->app->cfg->max_participant) {

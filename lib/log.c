@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "utf8.h"
+
 #define LOG_LINE 2400
 #define LOG_TAIL 2		/* room always kept for the closing "}\n" */
 #define LOG_ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
@@ -39,19 +41,30 @@ void log_init(const char *program, enum log_level min)
 		log_seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
 }
 
-/* Appends s to out (JSON string body), escaping as RFC 8259 requires. */
+/* Appends s to out (JSON string body), escaping as RFC 8259 requires.
+ * The line must stay UTF-8 for JSON readers: a byte that starts no
+ * well-formed character becomes U+FFFD, and a cut falls between
+ * characters. */
 static size_t log_escape(char *out, size_t cap, const char *s)
 {
-	size_t n = 0;
-	for (; *s && n + 7 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = 0, left = strlen(s), k;
+
+	for (; left > 0 && n + 7 < cap; u += k, left -= k) {
+		k = 1;
+		if (*u == '"' || *u == '\\') {
 			out[n++] = '\\';
-			out[n++] = (char)c;
-		} else if (c < 0x20) {
-			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", c);
+			out[n++] = (char)*u;
+		} else if (*u < 0x20) {
+			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", *u);
+		} else if (*u < 0x80) {
+			out[n++] = (char)*u;
+		} else if ((k = utf8_seq(u, left)) == 0) {
+			k = 1;
+			n += (size_t)snprintf(out + n, cap - n, "\\ufffd");
 		} else {
-			out[n++] = (char)c;
+			memcpy(out + n, u, k);
+			n += k;
 		}
 	}
 	return n;
@@ -122,6 +135,18 @@ static void log_write(struct log_line *l)
 	(void)w;
 }
 
+/* Drops a character that a cut of s left incomplete at its end. */
+static void log_trim_partial(char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strlen(s), i = n;
+
+	while (i > 0 && n - i < 3 && (u[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i > 0 && u[i - 1] >= 0xc0 && utf8_seq(u + i - 1, n - i + 1) == 0)
+		s[i - 1] = '\0';
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	if (level > log_min)
@@ -130,8 +155,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	struct log_line l;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	int full = vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	if (full >= (int)sizeof msg)
+		log_trim_partial(msg);
 
 	if (log_head(&l, level) != 0)
 		return;

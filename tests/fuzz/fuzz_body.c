@@ -5,6 +5,7 @@
 
 #include "body.h"
 #include "field.h"
+#include "utf8.h"
 
 /* The multipart rows carry the boundaries of Django's test client and of
  * a browser.  NULL: the Content-Type is the input up to its first '\n',
@@ -46,7 +47,7 @@ static void check_result(int rc, const struct body *b, const char *detail,
 		if (b->value[i] == NULL)
 			continue;
 		FUZZ_ASSERT(b->value[i][b->len[i]] == '\0');
-		(void)field_utf8_chars(b->value[i], b->len[i]);
+		(void)utf8_chars(b->value[i], b->len[i]);
 	}
 }
 

@@ -5,6 +5,7 @@
 
 #include "body.h"
 #include "field.h"
+#include "utf8.h"
 #include "unit.h"
 
 #define DATA(s) s, sizeof(s) - 1
@@ -51,7 +52,7 @@ static const struct {
 
 START_TEST(test_field_utf8)
 {
-	long got = field_utf8_chars(utf8_cases[_i].s, utf8_cases[_i].len);
+	long got = utf8_chars(utf8_cases[_i].s, utf8_cases[_i].len);
 	ck_assert_msg(got == utf8_cases[_i].chars, "%s: %ld, want %ld",
 	    utf8_cases[_i].what, got, utf8_cases[_i].chars);
 }
@@ -60,9 +61,9 @@ END_TEST
 /* The sequence must end within len even when more bytes follow. */
 START_TEST(test_field_utf8_stops_at_len)
 {
-	ck_assert_int_eq(field_utf8_chars("\xc3\xa9", 1), -1);
-	ck_assert_int_eq(field_utf8_chars(EMOJI, 3), -1);
-	ck_assert_int_eq(field_utf8_chars("ab\xff", 2), 2);
+	ck_assert_int_eq(utf8_chars("\xc3\xa9", 1), -1);
+	ck_assert_int_eq(utf8_chars(EMOJI, 3), -1);
+	ck_assert_int_eq(utf8_chars("ab\xff", 2), 2);
 }
 END_TEST
 
