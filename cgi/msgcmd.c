@@ -198,13 +198,26 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Opens what the process keeps for its lifetime; exits on bad settings. */
+/* Opens the key material and the store; on failure neither stays open. */
+static int start_open(const struct config *cfg, struct app *app, char *err,
+    size_t err_size)
+{
+	int rc = auth_open(&app->auth, cfg, err, err_size);
+	if (rc == 0 && (rc = store_open(&app->store, cfg, err, err_size)) != 0) {
+		auth_close(app->auth);
+		app->auth = NULL;
+	}
+	return rc;
+}
+
+/* Opens what the process keeps for its lifetime.  Returns 0, or -1 with
+ * the bad setting logged and nothing left open: the caller exits. */
 static int start(struct config *cfg, struct app *app)
 {
 	char err[512];
 	int rc = config_load(cfg, err, sizeof err);
-	if (rc == 0 && (rc = auth_open(&app->auth, cfg, err, sizeof err)) == 0)
-		rc = store_open(&app->store, cfg, err, sizeof err);
+	if (rc == 0 && (rc = start_open(cfg, app, err, sizeof err)) != 0)
+		config_free(cfg);
 	if (rc != 0) {
 		log_msg(LOG_LEVEL_ERROR, "%s", err);
 		fprintf(stderr, "msgcmd: %s\n", err);

@@ -110,6 +110,29 @@ static int db_create_private(const char *path)
 	return 0;
 }
 
+/* Runs sql, which must be safe to run again from its start.  SQLite
+ * answers SQLITE_BUSY without calling the busy handler where waiting
+ * could deadlock: two processes opening a new database at once both
+ * hold a shared lock and want the exclusive one that switching it to WAL
+ * takes.  Then one of them tries again every millisecond, until the
+ * busy timeout has passed. */
+static int db_exec_retry(sqlite3 *db, const char *sql, int timeout_ms)
+{
+	struct timespec start, now;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while ((rc = sqlite3_exec(db, sql, NULL, NULL, NULL)) != SQLITE_OK &&
+	    (rc & 0xff) == SQLITE_BUSY) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000L +
+		    (now.tv_nsec - start.tv_nsec) / 1000000L >= timeout_ms)
+			break;
+		nanosleep(&(struct timespec){ 0, 1000000L }, NULL);
+	}
+	return rc;
+}
+
 int db_open(const struct config *cfg, sqlite3 **out, char *errstr,
     size_t errstr_size)
 {
@@ -132,9 +155,9 @@ int db_open(const struct config *cfg, sqlite3 **out, char *errstr,
 	    " PRAGMA foreign_keys=OFF; PRAGMA wal_autocheckpoint=%d;",
 	    db_sync_names[cfg->synchronous], DB_CKPT_BACKSTOP);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
+		rc = db_exec_retry(db, pragmas, cfg->busy_timeout_ms);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, db_schema, NULL, NULL, NULL);
+		rc = db_exec_retry(db, db_schema, cfg->busy_timeout_ms);
 	if (rc != SQLITE_OK) {
 		snprintf(errstr, errstr_size, "DATABASE_PATH: %s: %s",
 		    cfg->db_path, db ? sqlite3_errmsg(db) : "out of memory");

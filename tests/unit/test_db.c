@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +39,60 @@ static sqlite3 *open_ok(void)
 	ck_assert_ptr_nonnull(db);
 	return db;
 }
+
+/* Processes opening a database that does not exist yet, all at once:
+ * the first to switch it to WAL takes a lock the others want, and SQLite
+ * answers some of them SQLITE_BUSY without waiting, where a wait could
+ * deadlock.  Every one must open it: a responder that cannot exits, a
+ * CGI request gets a 500.  Before db_open() tried again, 7 to 25 of
+ * these 800 opens failed here. */
+#define RACE_PROCS 8
+#define RACE_ROUNDS 100
+
+/* A child: waits until the parent closes the pipe (all start at once),
+ * opens, and exits 0 when it could. */
+static void open_in_child(int go)
+{
+	char c, err[256];
+	sqlite3 *db = NULL;
+	int rc;
+
+	if (read(go, &c, 1) != 0)
+		_exit(3);
+	rc = db_open(&tmp.cfg, &db, err, sizeof err);
+	sqlite3_close(db);
+	_exit(rc == 0 ? 0 : 1);
+}
+
+START_TEST(test_db_open_many_at_once)
+{
+	int failed = 0;
+
+	for (int r = 0; r < RACE_ROUNDS; r++) {
+		pid_t pids[RACE_PROCS];
+		int go[2], st;
+
+		snprintf(tmp.path, sizeof tmp.path, "%s/race%d.db", tmp.dir, r);
+		ck_assert_int_eq(pipe(go), 0);
+		for (int i = 0; i < RACE_PROCS; i++) {
+			pids[i] = fork();
+			ck_assert_int_ge(pids[i], 0);
+			if (pids[i] == 0) {
+				close(go[1]);
+				open_in_child(go[0]);
+			}
+		}
+		close(go[0]);
+		close(go[1]);
+		for (int i = 0; i < RACE_PROCS; i++) {
+			ck_assert_int_eq(waitpid(pids[i], &st, 0), pids[i]);
+			failed += !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+		}
+	}
+	ck_assert_msg(failed == 0, "%d of %d first opens failed", failed,
+	    RACE_PROCS * RACE_ROUNDS);
+}
+END_TEST
 
 /* Created 0600 whatever the umask: the file holds message contents, and
  * SQLite alone would create it 0644 (0666 under umask 0). */
@@ -323,6 +378,7 @@ static Suite *db_suite(void)
 	tcase_add_loop_test(open, test_db_open_synchronous, SYNC_OFF,
 	    SYNC_EXTRA + 1);
 	tcase_add_test(open, test_db_open_schema);
+	tcase_add_test(open, test_db_open_many_at_once);
 	tcase_add_test(open, test_db_open_again_keeps_rows);
 	tcase_add_loop_test(open, test_db_open_errors, 0,
 	    sizeof bad_opens / sizeof bad_opens[0]);
