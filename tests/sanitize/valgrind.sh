@@ -12,11 +12,11 @@ cd "$ROOT" || exit 1
 STATE=$(mktemp -d /tmp/msgcmd-valgrind.XXXXXX)
 trap 'rm -rf "$STATE"' EXIT
 
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-    -out "$STATE/dev-private.pem" 2>/dev/null || exit 1
-KEYCLOAK_PUBLIC_KEY=$(openssl pkey -in "$STATE/dev-private.pem" -pubout |
-    grep -v -- '-----' | tr -d '\n')
-export KEYCLOAK_PUBLIC_KEY PRIVATE_KEY="$STATE/dev-private.pem"
+STACK_ROOT=$ROOT
+. scripts/stack.sh
+unset KEYCLOAK_PUBLIC_KEY
+stack_keys "$STATE"
+export PRIVATE_KEY="$STACK_PRIVATE_KEY"
 export TOKEN_TOOL="$ROOT/build/msgcmd-token"
 
 # Memory errors and definite or indirect leaks exit 99 (drive.py's
