@@ -13,6 +13,7 @@
 #include "event.h"
 #include "replay.h"
 #include "store.h"
+#include "tmpdb.h"
 
 #define EID "11111111-2222-4333-8444-555555555555"
 #define CID "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
@@ -170,33 +171,24 @@ START_TEST(test_replay_reason_names)
 END_TEST
 
 /* The store side: a fresh SQLite file per test. */
-static char dir[64];
-static char path[96];
-static struct config cfg;
+static struct tmpdb tmp;
 static struct replay rp;
 
 static void setup(void)
 {
 	char err[256] = "";
 
-	snprintf(dir, sizeof dir, "/tmp/test_replay.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/rebuilt.db", dir);
-	cfg.db_path = path;
-	cfg.synchronous = SYNC_NORMAL;
-	cfg.busy_timeout_ms = 100;
+	tmpdb_make(&tmp, "test_replay", 100);
 	memset(&rp, 0, sizeof rp);
 	rp.batch = 3;	/* small, so that sequences cross commits */
-	ck_assert_msg(store_open(&rp.st, &cfg, err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(store_open(&rp.st, &tmp.cfg, err, sizeof err) == 0, "%s",
+	    err);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
 	store_close(rp.st);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	tmpdb_remove(&tmp);
 }
 
 /* Runs one text query on a second connection; returns a malloc'd copy. */
@@ -206,7 +198,7 @@ static char *query(const char *sql)
 	sqlite3_stmt *s;
 	char *out;
 
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_open(tmp.path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
 	out = strdup((const char *)sqlite3_column_text(s, 0));

@@ -14,66 +14,37 @@
 #include "config.h"
 #include "event.h"
 #include "store.h"
+#include "tmpdb.h"
 
-static char dir[64];
-static char path[96];
-static struct config cfg;
+static struct tmpdb tmp;
 static struct store *st;
 
 static void setup(void)
 {
 	char err[256] = "";
 
-	snprintf(dir, sizeof dir, "/tmp/test_store.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/msgcmd.db", dir);
-	cfg.db_path = path;
-	cfg.synchronous = SYNC_NORMAL;
-	cfg.busy_timeout_ms = 100;
-	ck_assert_msg(store_open(&st, &cfg, err, sizeof err) == 0, "%s", err);
+	tmpdb_make(&tmp, "test_store", 100);
+	ck_assert_msg(store_open(&st, &tmp.cfg, err, sizeof err) == 0, "%s",
+	    err);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
 	store_close(st);
 	st = NULL;
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	tmpdb_remove(&tmp);
 }
 
-/* The other process's view of the same file. */
-static sqlite3 *other(void)
-{
-	sqlite3 *db = NULL;
-
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 1000);
-	return db;
-}
-
-/* Runs one integer query on a fresh connection. */
+/* Short names for the other process's view of the file (tmpdb.h): an
+ * integer query, and statements. */
 static long long count(const char *sql)
 {
-	sqlite3 *db = other();
-	sqlite3_stmt *s;
-	long long n;
-
-	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
-	n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return n;
+	return tmpdb_int(&tmp, sql);
 }
 
 static void exec_other(const char *sql)
 {
-	sqlite3 *db = other();
-
-	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	tmpdb_exec(&tmp, sql);
 }
 
 /* Stamps, encodes and applies one command in its own transaction, as the
@@ -119,9 +90,9 @@ START_TEST(test_store_file_mode_0600)
 	char conv[EVENT_UUID_LEN + 1];
 
 	ck_assert_int_eq(command(CMD_CREATE, conv, "alice", NULL, NULL), 0);
-	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(stat(tmp.path, &sb), 0);
 	ck_assert_uint_eq(sb.st_mode & 0777, 0600);
-	snprintf(wal, sizeof wal, "%s-wal", path);
+	snprintf(wal, sizeof wal, "%s-wal", tmp.path);
 	ck_assert_int_eq(stat(wal, &sb), 0);
 	ck_assert_uint_eq(sb.st_mode & 0777, 0600);
 }
@@ -129,7 +100,7 @@ END_TEST
 
 START_TEST(test_store_open_bad_path_names_setting)
 {
-	struct config bad = cfg;
+	struct config bad = tmp.cfg;
 	struct store *s2 = (struct store *)1;
 	char err[256] = "";
 
@@ -206,7 +177,7 @@ START_TEST(test_store_outbox_rows_in_order)
 		    i == 2 ? &idem : NULL), 0);
 		ck_assert_int_eq(store_commit(st), 0);
 	}
-	db = other();
+	db = tmpdb_other(&tmp);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT seq, event_id,"
 	    " conversation_id, event_type, created_at, idem_key, payload"
 	    " FROM outbox ORDER BY seq", -1, &s, NULL), SQLITE_OK);
@@ -388,7 +359,7 @@ static double now_ms(void)
  * timeout (100 ms here), not hang, and not fail sooner. */
 START_TEST(test_store_busy)
 {
-	sqlite3 *db = other();
+	sqlite3 *db = tmpdb_other(&tmp);
 	double t0, ms;
 
 	ck_assert_int_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL,
@@ -444,7 +415,7 @@ START_TEST(test_store_writable_writes_wal)
 	struct stat before, after;
 	char wal[128];
 
-	snprintf(wal, sizeof wal, "%s-wal", path);
+	snprintf(wal, sizeof wal, "%s-wal", tmp.path);
 	exec_other("PRAGMA wal_checkpoint(TRUNCATE)");
 	ck_assert_int_eq(stat(wal, &before), 0);
 	ck_assert_int_eq(store_writable(st), 0);
