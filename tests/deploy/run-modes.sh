@@ -36,22 +36,8 @@ cleanup() { stack_stop; [ -n "${KEEP_STATE:-}" ] || rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# kafka_port: a free port whose next one is free too (the broker's
-# controller listens there).
-kafka_port() {
-	python3 -c '
-import socket
-while True:
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1)); print(p); break
-    except (OSError, OverflowError):
-        pass'
-}
-
 if [ -z "${BOOTSTRAP_SERVERS:-${BOOTSTRAP_SERVER:-}}" ]; then
-	stack_kafka "$WORK" "$(kafka_port)"
+	stack_kafka "$WORK" "$(scripts/kafka.sh port)"
 fi
 export BOOTSTRAP_SERVERS=${BOOTSTRAP_SERVERS:-$BOOTSTRAP_SERVER}
 if [ -z "${PRIVATE_KEY:-}" ]; then
