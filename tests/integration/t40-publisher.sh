@@ -7,104 +7,9 @@
 # it is back.  Uses BOOTSTRAP_SERVERS when set (a broker it must not
 # stop); the Kafka-down part always runs on a broker of its own.
 # Prints "ok - ..." lines and a last line "publisher: N passed, N failed".
-set -u
-export LC_ALL=C
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-RELAY=${RELAY:-$ROOT/build/msgcmd-relay}
-KAFKA_SH=$ROOT/scripts/kafka.sh
 N=${PUBLISHER_EVENTS:-500}
-WORK=$(mktemp -d /tmp/msgcmd-publisher.XXXXXX)
-RUN_ID="$(date +%s)-$$"
-PIDS=() BROKERS=() pass=0 fail=0
-
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-not_ok() { echo "not ok - $1"; fail=$((fail + 1)); }
-is() { if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1: got '$2', want '$3'"; fi; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# Stops only what this script started: relays by pid, brokers by data dir.
-cleanup() {
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	for d in "${BROKERS[@]}"; do "$KAFKA_SH" stop "$d"; done
-	if [ "$fail" -ne 0 ] || [ -n "${KEEP_STATE:-}" ]; then
-		echo "# state kept in $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# free_port: prints a port P such that nothing listens on P and P+1 (the
-# controller), so that concurrent runs do not collide.
-free_port() {
-	local p
-	for _ in $(seq 100); do
-		p=$((20000 + RANDOM % 20000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null ||
-			(exec 3<>"/dev/tcp/127.0.0.1/$((p + 1))") 2>/dev/null ||
-			{ echo "$p"; return 0; }
-	done
-	return 1
-}
-OWN_PORT=${PUBLISHER_KAFKA_PORT:-$(free_port)}
-
-# own_broker NAME: starts a broker in $WORK/NAME on OWN_PORT.
-own_broker() {
-	"$KAFKA_SH" start "$WORK/$1" "$OWN_PORT" 2>>"$WORK/kafka.sh.log" ||
-		{ not_ok "broker starts (see $WORK/$1/kafka.log)"; exit 1; }
-	BROKERS+=("$WORK/$1")
-}
-
-# relay NAME DB TOPIC BOOTSTRAP [KAFKA_PROPERTIES]: starts a relay; its
-# pid in RELAY_PID.
-relay() {
-	(cd "$WORK" && ENV_FILE=/dev/null DATABASE_PATH=$2 TOPIC=$3 \
-	    BOOTSTRAP_SERVERS=$4 CE_SOURCE=/msgcmd-test KAFKA_PROPERTIES=${5:-} \
-	    exec "$RELAY" 2>>"$WORK/$1.log") &
-	RELAY_PID=$!
-	PIDS+=("$RELAY_PID")
-}
-
-# q DB SQL: one query; quiet while the relay has not created the schema.
-q() { sqlite3 -cmd '.timeout 5000' "$1" "$2" 2>/dev/null; }
-
-# wait_for SECONDS COMMAND...: polls COMMAND every 50 ms until it succeeds.
-wait_for() {
-	local deadline=$(($(now_ms) + $1 * 1000))
-	shift
-	until "$@"; do
-		[ "$(now_ms)" -lt "$deadline" ] || return 1
-		sleep 0.05
-	done
-}
-cursor_is() { [ "$(q "$1" 'SELECT published_seq FROM publisher')" = "$2" ]; }
-state_is() { [ "$(q "$1" 'SELECT state FROM publisher')" = "$2" ]; }
-log_has() { grep -q "$2" "$WORK/$1.log" 2>/dev/null; }
-
-# insert DB COUNT: COUNT outbox rows as store_apply() writes them, over 7
-# conversations, every third with an idempotency key; prints the last seq.
-insert() {
-	local db=$1 count=$2 i eid now convs=()
-	now=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
-	for i in 0 1 2 3 4 5 6; do
-		read -r convs[i] </proc/sys/kernel/random/uuid
-	done
-	{
-		echo "BEGIN;"
-		for ((i = 1; i <= count; i++)); do
-			read -r eid </proc/sys/kernel/random/uuid
-			local c=${convs[i % 7]} idem=NULL
-			((i % 3 == 0)) && idem="'idem-$RANDOM-$i'"
-			printf "INSERT INTO outbox(event_id, conversation_id, event_type, created_at, idem_key, payload) VALUES ('%s', '%s', 'userSentMessageToConversation', '%s', %s, '%s');\n" \
-			    "$eid" "$c" "$now" "$idem" \
-			    "{\"id\":\"$eid\",\"user_id\":\"alice\",\"conversation_id\":\"$c\",\"message_content\":\"héllo ✓ $i\",\"event\":\"userSentMessageToConversation\",\"created_at\":\"$now\",\"event_id\":\"$eid\"}"
-		done
-		echo "COMMIT;"
-		echo "SELECT MAX(seq) FROM outbox;"
-	} | sqlite3 -cmd '.timeout 5000' "$db"
-}
+WORK_NAME=publisher OWN_PORT=${PUBLISHER_KAFKA_PORT:-}
+. "$(dirname "${BASH_SOURCE[0]}")/relay-lib.sh"
 
 # check_topic DB TOPIC BOOTSTRAP DESC: the topic holds exactly the outbox.
 check_topic() {
@@ -215,7 +120,7 @@ DB3=$WORK/down.db TOPIC3="msgcmd-publisher-down-$RUN_ID"
 DB4=$WORK/expire.db TOPIC4="msgcmd-publisher-expire-$RUN_ID"
 relay r3 "$DB3" "$TOPIC3" "$BSD"
 R3=$RELAY_PID
-relay r4 "$DB4" "$TOPIC4" "$BSD" "message.timeout.ms=1500"
+relay r4 "$DB4" "$TOPIC4" "$BSD" KAFKA_PROPERTIES=message.timeout.ms=1500
 R4=$RELAY_PID
 wait_for 30 state_is "$DB3" connected && wait_for 30 state_is "$DB4" connected
 first3=$(insert "$DB3" 50)
