@@ -84,58 +84,6 @@ is "broken JWKS: start-up refused" "$RC" 1
 is "broken JWKS: the error names the setting and key" \
     "$(grep -c "KEYCLOAK_JWKS_FILE: $DIR/bad.jwks: keys\[0\]: n and e must be base64url" "$DIR/cgi.err")" 2
 
-# A minimal FastCGI client (and spawner: the listening socket becomes the
-# responder's fd 0, as FastCGI servers do).
-cat >"$DIR/fcgi.py" <<'EOF'
-import os, socket, struct, sys
-
-def spawn(path, argv):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.bind(path)
-    s.listen(16)
-    os.dup2(s.fileno(), 0)
-    os.execv(argv[0], argv)
-
-def record(kind, body):
-    return struct.pack('>BBHHBx', 1, kind, 1, len(body), 0) + body
-
-def pairs(params):
-    out = b''
-    for k, v in params.items():
-        k, v = k.encode(), v.encode()
-        for n in (len(k), len(v)):
-            out += bytes([n]) if n < 128 else struct.pack('>I', n | 1 << 31)
-        out += k + v
-    return out
-
-def request(path, uri, auth):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(path)
-    params = {'REQUEST_METHOD': 'GET', 'REQUEST_URI': uri,
-              'GATEWAY_INTERFACE': 'CGI/1.1', 'CONTENT_LENGTH': '0'}
-    if auth:
-        params['HTTP_AUTHORIZATION'] = 'Bearer ' + auth
-    s.sendall(record(1, struct.pack('>HB5x', 1, 0)) +
-              record(4, pairs(params)) + record(4, b'') + record(5, b''))
-    data, out = b'', b''
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    while len(data) >= 8:
-        _, kind, _, n, pad = struct.unpack('>BBHHBx', data[:8])
-        if kind == 6:
-            out += data[8:8 + n]
-        data = data[8 + n + pad:]
-    sys.stdout.write(out.decode())
-
-if sys.argv[1] == 'spawn':
-    spawn(sys.argv[2], sys.argv[3:])
-else:
-    request(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else '')
-EOF
-
 # The interpreter itself: a python3 shim (pyenv) is slow and needs
 # variables env -i drops.
 PY=$(python3 -c 'import sys; print(sys.executable)')
@@ -143,7 +91,7 @@ PY=$(python3 -c 'import sys; print(sys.executable)')
 # fcgi URI TOKEN: one request to our responder; sets STATUS and HEADERS.
 fcgi() {
 	local out
-	out=$("$PY" -S -E "$DIR/fcgi.py" request "$DIR/fcgi.sock" "$1" "$2" 2>/dev/null | tr -d '\r')
+	out=$("$PY" -S -E "$ROOT/tests/fcgi.py" request "$DIR/fcgi.sock" "$1" "$2" 2>/dev/null | tr -d '\r')
 	HEADERS=$(sed '/^$/q' <<<"$out")
 	STATUS=$(sed -nE '1s/^Status: ([0-9]+).*/\1/p' <<<"$out")
 }
@@ -164,7 +112,7 @@ logged() { grep -cF "$1" "$DIR/fcgi.log"; }
 
 cp "$DIR/a.jwks" "$DIR/live.jwks"
 env -i "${BASE_ENV[@]}" KEYCLOAK_JWKS_FILE="$DIR/live.jwks" \
-    "$PY" -S -E "$DIR/fcgi.py" spawn "$DIR/fcgi.sock" "$ROOT/build/msgcmd" \
+    "$PY" -S -E "$ROOT/tests/fcgi.py" spawn "$DIR/fcgi.sock" "$ROOT/build/msgcmd" \
     </dev/null >/dev/null 2>"$DIR/fcgi.log" &
 FCGI_PID=$!
 fcgi_until 200 /healthz ""

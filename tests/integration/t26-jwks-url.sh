@@ -185,58 +185,10 @@ has "start-up: the timeout named" "Operation timed out after"
 if [ "$ms" -ge 4500 ] && [ "$ms" -lt 7500 ]; then ok "start-up: gave up after ${ms} ms (5 s total timeout)"
 else not_ok "start-up: gave up after ${ms} ms, want about 5000"; fi
 
-# A minimal FastCGI client and spawner, as in t25 (the listening socket
-# becomes the responder's fd 0, as FastCGI servers do).
-cat >"$DIR/fcgi.py" <<'EOF'
-import os, socket, struct, sys
-
-def record(kind, body):
-    return struct.pack('>BBHHBx', 1, kind, 1, len(body), 0) + body
-
-def pairs(params):
-    out = b''
-    for k, v in params.items():
-        k, v = k.encode(), v.encode()
-        for n in (len(k), len(v)):
-            out += bytes([n]) if n < 128 else struct.pack('>I', n | 1 << 31)
-        out += k + v
-    return out
-
-def request(path, uri, auth):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(path)
-    params = {'REQUEST_METHOD': 'GET', 'REQUEST_URI': uri,
-              'GATEWAY_INTERFACE': 'CGI/1.1', 'CONTENT_LENGTH': '0'}
-    if auth:
-        params['HTTP_AUTHORIZATION'] = 'Bearer ' + auth
-    s.sendall(record(1, struct.pack('>HB5x', 1, 0)) +
-              record(4, pairs(params)) + record(4, b'') + record(5, b''))
-    data, out = b'', b''
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    while len(data) >= 8:
-        _, kind, _, n, pad = struct.unpack('>BBHHBx', data[:8])
-        if kind == 6:
-            out += data[8:8 + n]
-        data = data[8 + n + pad:]
-    sys.stdout.write(out.decode())
-
-if sys.argv[1] == 'spawn':
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.bind(sys.argv[2])
-    s.listen(16)
-    os.dup2(s.fileno(), 0)
-    os.execv(sys.argv[3], sys.argv[3:])
-request(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else '')
-EOF
-
 # fcgi URI TOKEN: one request to our responder; sets STATUS.  logged
 # TEXT: how many lines of its log contain TEXT.
 fcgi() {
-	STATUS=$("$PY" -S -E "$DIR/fcgi.py" request "$DIR/fcgi.sock" "$1" "$2" \
+	STATUS=$("$PY" -S -E "$ROOT/tests/fcgi.py" request "$DIR/fcgi.sock" "$1" "$2" \
 	    2>/dev/null | tr -d '\r' | sed -nE '1s/^Status: ([0-9]+).*/\1/p')
 }
 logged() { grep -cF -- "$1" "$DIR/fcgi.log"; }
@@ -244,7 +196,7 @@ logged() { grep -cF -- "$1" "$DIR/fcgi.log"; }
 serve a
 : >"$DIR/access.log"
 env -i "${BASE_ENV[@]}" KEYCLOAK_JWKS_URL="$URL" \
-    "$PY" -S -E "$DIR/fcgi.py" spawn "$DIR/fcgi.sock" "$ROOT/build/msgcmd" \
+    "$PY" -S -E "$ROOT/tests/fcgi.py" spawn "$DIR/fcgi.sock" "$ROOT/build/msgcmd" \
     </dev/null >/dev/null 2>"$DIR/fcgi.log" &
 FCGI_PID=$!
 for _ in $(seq 100); do

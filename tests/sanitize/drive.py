@@ -20,10 +20,13 @@ import json
 import os
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..'))
+import fcgi  # noqa: E402  tests/fcgi.py
 
 VG_EXIT = 99
 TIMEOUT = 120  # seconds for one request, valgrind start-up included
@@ -147,54 +150,10 @@ def cgi(cmd, p, body):
     return status, out, run.returncode
 
 
-def record(kind, rid, content):
-    """One FastCGI record (version 1) with padding to 8 bytes."""
-    pad = -len(content) % 8
-    return struct.pack('>BBHHBx', 1, kind, rid, len(content), pad) + \
-        content + b'\0' * pad
-
-
-def nv(name, value):
-    def size(n):
-        return bytes([n]) if n < 128 else struct.pack('>I', n | 0x80000000)
-    name, value = name.encode(), value.encode()
-    return size(len(name)) + size(len(value)) + name + value
-
-
 def fcgi_request(path, p, body):
     """Sends one request to the responder listening at path; returns the
     status and the response bytes."""
-    begin, params_, stdin, stdout, end = 1, 4, 5, 6, 3
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(TIMEOUT)
-    s.connect(path)
-    msg = record(begin, 1, struct.pack('>HB5x', 1, 0))
-    data = b''.join(nv(k, v) for k, v in p.items())
-    for i in range(0, len(data), 65535):
-        msg += record(params_, 1, data[i:i + 65535])
-    msg += record(params_, 1, b'')
-    for i in range(0, len(body), 65535):
-        msg += record(stdin, 1, body[i:i + 65535])
-    msg += record(stdin, 1, b'')
-    s.sendall(msg)
-    buf, out = b'', b''
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-        while len(buf) >= 8:
-            _, kind, _, n, pad = struct.unpack('>BBHHBx', buf[:8])
-            if len(buf) < 8 + n + pad:
-                break
-            if kind == stdout:
-                out += buf[8:8 + n]
-            buf = buf[8 + n + pad:]
-            if kind == end:
-                s.close()
-                return status_of(out)
-    s.close()
-    return 0, out
+    return status_of(fcgi.request(path, p, body, timeout=TIMEOUT))
 
 
 def check(n, req, status, out, failures):
