@@ -19,34 +19,21 @@ WAIT_S=${KAFKA_WAIT_SECONDS:-60}
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
 
-# The marker is written last, so an interrupted fetch is redone, not used.
-fetch() {
-	[ -f "$DIST/.complete" ] && return 0
-	command -v mvn >/dev/null || die "mvn not found (make deps)"
-	mkdir -p "$CACHE"
-	# Two concurrent fetches (parallel make, two test runs) share one lock.
-	exec 9>"$CACHE/.kafka-fetch.lock"
-	flock 9
-	# Close the lock fd on every way out: the broker must not inherit it.
-	if [ -f "$DIST/.complete" ]; then
-		exec 9>&-
-		return 0
-	fi
+. "$HERE/fetch.sh"
+
+# Fills DIST with the broker's jars (fetch_once runs it).
+fetch_jars() {
 	echo "kafka.sh: fetching Apache Kafka $KAFKA_VERSION jars into $DIST" >&2
 	rm -rf "$DIST"
 	mkdir -p "$DIST"
-	# mvn's output is kept for when it fails; -q still prints escapes.
-	mvn -q -B -f "$HERE/kafka/pom.xml" dependency:copy-dependencies \
-	    -DoutputDirectory="$DIST/libs" -DincludeScope=runtime \
-	    </dev/null >"$CACHE/kafka-fetch.log" 2>&1 || {
-		cat "$CACHE/kafka-fetch.log" >&2
-		die "mvn could not fetch the Kafka jars"
-	}
+	mvn_quiet kafka "the Kafka jars" -f "$HERE/kafka/pom.xml" \
+	    dependency:copy-dependencies -DoutputDirectory="$DIST/libs" \
+	    -DincludeScope=runtime
 	ls "$DIST/libs/kafka_2.13-$KAFKA_VERSION.jar" >/dev/null ||
 		die "kafka_2.13-$KAFKA_VERSION.jar missing after fetch"
-	date -u +%Y-%m-%dT%H:%M:%SZ >"$DIST/.complete"
-	exec 9>&-
 }
+
+fetch() { fetch_once kafka "$DIST" fetch_jars; }
 
 # Runs in a subshell, ( kafka_java ... ), so that exec keeps the pid of
 # a background start: that pid is the broker's, the one kafka.pid names.

@@ -22,6 +22,7 @@ WAIT_S=${KEYCLOAK_WAIT_SECONDS:-600}
 HEAP=${KEYCLOAK_HEAP:-768m}
 
 die() { echo "keycloak.sh: $*" >&2; exit 1; }
+. "$(cd "$(dirname "$0")" && pwd)/fetch.sh"
 
 # Unzips $1 into $2 (unzip when there, else Python's zipfile, which
 # drops the execute bits: put back those of the scripts).
@@ -34,34 +35,23 @@ unpack() {
 	chmod +x "$2/keycloak-$KEYCLOAK_VERSION/bin/"*.sh
 }
 
-# The marker is written last, so an interrupted fetch is redone, not used.
-fetch() {
-	[ -f "$DIST/.complete" ] && return 0
-	command -v mvn >/dev/null || die "mvn not found (make deps)"
-	mkdir -p "$CACHE"
-	exec 9>"$CACHE/.keycloak-fetch.lock"
-	flock 9
-	if [ -f "$DIST/.complete" ]; then
-		exec 9>&-
-		return 0
-	fi
+# Fills DIST with the distribution (fetch_once runs it).
+fetch_dist() {
 	echo "keycloak.sh: fetching Keycloak $KEYCLOAK_VERSION into $DIST" >&2
 	tmp=$CACHE/keycloak-$KEYCLOAK_VERSION.tmp
 	rm -rf "$DIST" "$tmp"
 	# No project here: run where no pom.xml can be picked up.
-	(cd "$CACHE" && mvn -q -B \
+	(cd "$CACHE" && mvn_quiet keycloak \
+	    "org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip" \
 	    org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
 	    -Dartifact="org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip" \
-	    -DoutputDirectory="$tmp" </dev/null >"$CACHE/keycloak-fetch.log" 2>&1) || {
-		cat "$CACHE/keycloak-fetch.log" >&2
-		die "mvn could not fetch org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip"
-	}
+	    -DoutputDirectory="$tmp") || exit 1
 	unpack "$tmp/keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip" "$tmp"
 	mv "$tmp/keycloak-$KEYCLOAK_VERSION" "$DIST"
 	rm -rf "$tmp"
-	date -u +%Y-%m-%dT%H:%M:%SZ >"$DIST/.complete"
-	exec 9>&-
 }
+
+fetch() { fetch_once keycloak "$DIST" fetch_dist; }
 
 # Prints the java to run Keycloak with; Keycloak 26 runs on 17, 21 or 25.
 java_bin() {
