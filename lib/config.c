@@ -12,7 +12,11 @@
 #include "dotenv.h"
 #include "shard.h"
 
-enum config_type { T_STR, T_INT, T_SIZE, T_SYNC, T_BOOL, T_PUBLISHER, T_SHARD };
+enum config_type {
+	T_STR, T_INT, T_SIZE, T_SYNC, T_BOOL, T_PUBLISHER, T_SHARD,
+	T_TOPIC,	/* a Kafka topic name */
+	T_ORIGINS,	/* "*" or a list of origins, "scheme://host[:port]" */
+};
 
 struct config_row {
 	const char *name;
@@ -40,14 +44,14 @@ static const struct config_row config_rows[] = {
 	{ "KEYCLOAK_ISSUER", NULL, T_STR, OFF(issuer), NULL, 0, 0 },
 	{ "JWT_LEEWAY_SECONDS", NULL, T_INT, OFF(leeway_s), "30", 0, 3600 },
 	{ "BOOTSTRAP_SERVERS", "BOOTSTRAP_SERVER", T_STR, OFF(bootstrap_servers), "127.0.0.1:9092", 0, 0 },
-	{ "TOPIC", NULL, T_STR, OFF(topic), "conversations", 0, 0 },
+	{ "TOPIC", NULL, T_TOPIC, OFF(topic), "conversations", 0, 0 },
 	{ "KAFKA_PROPERTIES", NULL, T_STR, OFF(kafka_properties), NULL, 0, 0 },
 	{ "CE_SOURCE", NULL, T_STR, OFF(ce_source), "/msgcmd", 0, 0 },
 	{ "MAX_BODY_BYTES", NULL, T_SIZE, OFF(max_body), "65536", 64, 16777216 },
 	{ "MAX_NAME_CHARS", NULL, T_SIZE, OFF(max_name), "100", 1, 100000 },
 	{ "MAX_PARTICIPANT_CHARS", NULL, T_SIZE, OFF(max_participant), "100", 1, 255 },
 	{ "MAX_MESSAGE_CHARS", NULL, T_SIZE, OFF(max_message), "10000", 1, 1000000 },
-	{ "CORS_ALLOWED_ORIGINS", NULL, T_STR, OFF(cors_origins), "*", 0, 0 },
+	{ "CORS_ALLOWED_ORIGINS", NULL, T_ORIGINS, OFF(cors_origins), "*", 0, 0 },
 	{ "IDEMPOTENCY_TTL_SECONDS", NULL, T_INT, OFF(idempotency_ttl_s), "86400", 1, 31536000 },
 	{ "IDEMPOTENCY_REQUIRED", NULL, T_BOOL, OFF(idempotency_required), "false", 0, 0 },
 	{ "RATE_LIMIT_PER_MINUTE", NULL, T_INT, OFF(rate_per_minute), "0", 0, 60000 },
@@ -73,6 +77,9 @@ static int config_number(const struct config_row *r, const char *s,
     long *out)
 {
 	char *end;
+	/* Digits only: strtol alone would take " 5" and "+5". */
+	if (*s < '0' || *s > '9')
+		return -1;
 	errno = 0;
 	long v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < r->min || v > r->max)
@@ -101,6 +108,61 @@ static int config_shard(const char *s, struct config_shard *sh)
 	sh->index = (int)i;
 	sh->count = (int)n;
 	return 0;
+}
+
+/* A name Kafka accepts for a topic: 1-249 of [A-Za-z0-9._-], not "." or
+ * "..".  Anything else is refused by the broker only when the first
+ * event is published, long after start-up. */
+static int config_topic_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 249 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return 0;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._-") == n;
+}
+
+/* One origin as browsers send it: scheme "://" host [":" port], nothing
+ * after (a trailing slash or a path never matches an Origin header). */
+static int config_origin_ok(const char *s, size_t n)
+{
+	const char *sep = strstr(s, "://");
+	size_t scheme, host, port;
+
+	if (sep == NULL || sep >= s + n)
+		return 0;
+	scheme = (size_t)(sep - s);
+	s = sep + 3;
+	n -= scheme + 3;
+	/* An IPv6 address is bracketed: its colons are not the port's. */
+	host = *s == '[' ? strcspn(s, "]/") + 1 : strcspn(s, ":/");
+	if (scheme == 0 || host == 0 || host > n)
+		return 0;
+	if (host == n)
+		return 1;
+	if (s[host] != ':' || host + 1 == n)
+		return 0;
+	port = strspn(s + host + 1, "0123456789");
+	return host + 1 + port == n;
+}
+
+/* "*", or origins separated by commas or blanks (cors.c reads it so). */
+static int config_origins_ok(const char *s)
+{
+	size_t n, items = 0;
+
+	if (strcmp(s, "*") == 0)
+		return 1;
+	for (; *s; s += n) {
+		s += strspn(s, ", ");
+		if ((n = strcspn(s, ", ")) == 0)
+			break;
+		if (!config_origin_ok(s, n))
+			return 0;
+		items++;
+	}
+	return items > 0;
 }
 
 /* Parses s into the field of row r; returns 0 or -1 (bad value). */
@@ -142,24 +204,58 @@ static int config_set(struct config *cfg, const struct config_row *r,
 		return w < 0 ? -1 : 0;
 	case T_SHARD:
 		return config_shard(s, (struct config_shard *)(void *)field);
+	case T_TOPIC:
+		if (!config_topic_ok(s))
+			return -1;
+		return (*(char **)field = strdup(s)) ? 0 : -1;
+	case T_ORIGINS:
+		if (!config_origins_ok(s))
+			return -1;
+		return (*(char **)field = strdup(s)) ? 0 : -1;
 	}
 	return -1;
 }
 
-/* The value of a variable: the environment first, then the .env file. */
-static const char *config_lookup(const struct dotenv *de, const char *name)
-{
-	const char *v = getenv(name);
-	return v ? v : dotenv_get(de, name);
-}
-
+/* The environment wins over the .env file under either name: a
+ * BOOTSTRAP_SERVER exported beats a BOOTSTRAP_SERVERS in the file. */
 static const char *config_value(const struct dotenv *de,
     const struct config_row *r)
 {
-	const char *v = config_lookup(de, r->name);
+	const char *v = getenv(r->name);
 	if (!v && r->alias)
-		v = config_lookup(de, r->alias);
+		v = getenv(r->alias);
+	if (!v)
+		v = dotenv_get(de, r->name);
+	if (!v && r->alias)
+		v = dotenv_get(de, r->alias);
 	return v ? v : r->def;
+}
+
+/* The one line naming a bad setting, with what it takes where that is
+ * not obvious. */
+static void config_invalid(const struct config_row *r, const char *v,
+    char *errstr, size_t errstr_size)
+{
+	static const char *const wants[] = {
+		[T_SYNC] = "OFF, NORMAL, FULL or EXTRA",
+		[T_BOOL] = "true or false",
+		[T_PUBLISHER] = "thread or off",
+		[T_SHARD] = "INDEX/COUNT, 0 <= INDEX < COUNT",
+		[T_TOPIC] = "1 to 249 of A-Z a-z 0-9 . _ -",
+		[T_ORIGINS] = "* or origins like https://app.example:8443",
+	};
+	char range[64] = "";
+	const char *want = r->type < sizeof wants / sizeof wants[0] ?
+	    wants[r->type] : NULL;
+
+	if (r->type == T_INT || r->type == T_SIZE) {
+		snprintf(range, sizeof range, "a number from %ld to %ld",
+		    r->min, r->max);
+		want = range;
+	}
+	snprintf(errstr, errstr_size, "%s: invalid value \"%.60s\"%s%s%s",
+	    r->name, v, want ? " (want " : "", want ? want : "",
+	    want ? ")" : "");
 }
 
 int config_load(struct config *cfg, char *errstr, size_t errstr_size)
@@ -177,8 +273,7 @@ int config_load(struct config *cfg, char *errstr, size_t errstr_size)
 		if (v && *v == '\0' && r->def == NULL)
 			continue;	/* an empty optional setting means unset */
 		if (v && config_set(cfg, r, v) != 0) {
-			snprintf(errstr, errstr_size, "%s: invalid value \"%.60s\"",
-			    r->name, v);
+			config_invalid(r, v, errstr, errstr_size);
 			dotenv_free(de);
 			config_free(cfg);
 			return CONFIG_EINVAL;
@@ -191,7 +286,9 @@ int config_load(struct config *cfg, char *errstr, size_t errstr_size)
 void config_free(struct config *cfg)
 {
 	for (size_t i = 0; i < CONFIG_NROWS; i++)
-		if (config_rows[i].type == T_STR) {
+		if (config_rows[i].type == T_STR ||
+		    config_rows[i].type == T_TOPIC ||
+		    config_rows[i].type == T_ORIGINS) {
 			char **p = (char **)((char *)cfg + config_rows[i].offset);
 			free(*p);
 			*p = NULL;

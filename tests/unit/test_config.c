@@ -14,7 +14,8 @@ static char envpath[64];
 static const char *const touched[] = { "ENV_FILE", "TOPIC",
 	"BOOTSTRAP_SERVERS", "BOOTSTRAP_SERVER", "SQLITE_SYNCHRONOUS",
 	"MAX_NAME_CHARS", "IDEMPOTENCY_REQUIRED", "KEYCLOAK_ISSUER",
-	"PUBLISHER", "JWT_LEEWAY_SECONDS", "SHARD", NULL };
+	"PUBLISHER", "JWT_LEEWAY_SECONDS", "SHARD", "CORS_ALLOWED_ORIGINS",
+	NULL };
 
 static void setup(void)
 {
@@ -94,6 +95,35 @@ START_TEST(test_config_alias)
 	ck_assert_int_eq(config_load(&cfg, err, sizeof err), 0);
 	ck_assert_str_eq(cfg.bootstrap_servers, "k2:9092");
 	config_free(&cfg);
+	/* The environment wins under either name. */
+	unsetenv("BOOTSTRAP_SERVERS");
+	setenv("BOOTSTRAP_SERVER", "k3:9092", 1);
+	write_env("BOOTSTRAP_SERVERS=k1:9092\n");
+	ck_assert_int_eq(config_load(&cfg, err, sizeof err), 0);
+	ck_assert_str_eq(cfg.bootstrap_servers, "k3:9092");
+	config_free(&cfg);
+}
+END_TEST
+
+/* Values that must load as they are. */
+static const struct {
+	const char *file;
+} good[] = {
+	{ "TOPIC=a.b_C-9\n" },
+	{ "CORS_ALLOWED_ORIGINS=https://app.example\n" },
+	{ "CORS_ALLOWED_ORIGINS=https://a.example:8443, http://b.example\n" },
+	{ "CORS_ALLOWED_ORIGINS=http://[::1]:8080\n" },
+	{ "MAX_NAME_CHARS=007\n" },
+};
+
+START_TEST(test_config_good_values)
+{
+	struct config cfg;
+	char err[256] = "";
+	write_env(good[_i].file);
+	ck_assert_msg(config_load(&cfg, err, sizeof err) == 0, "%s: %s",
+	    good[_i].file, err);
+	config_free(&cfg);
 }
 END_TEST
 
@@ -114,6 +144,19 @@ static const struct {
 	{ "SHARD=0/+2\n", "SHARD" },
 	{ "SHARD=1/2x\n", "SHARD" },
 	{ "TOPIC=\n", "TOPIC" },
+	{ "TOPIC=bad topic\n", "TOPIC: invalid value \"bad topic\" (want 1 to 249" },
+	{ "TOPIC=..\n", "TOPIC" },
+	{ "TOPIC=caf\xc3\xa9\n", "TOPIC" },
+	{ "MAX_NAME_CHARS=+5\n", "MAX_NAME_CHARS" },
+	{ "MAX_BODY_BYTES=20\n",
+	    "MAX_BODY_BYTES: invalid value \"20\" (want a number from 64 to" },
+	{ "SQLITE_SYNCHRONOUS=x\n", "(want OFF, NORMAL, FULL or EXTRA)" },
+	{ "CORS_ALLOWED_ORIGINS=not-an-origin\n", "CORS_ALLOWED_ORIGINS" },
+	{ "CORS_ALLOWED_ORIGINS=https://a.example/\n", "CORS_ALLOWED_ORIGINS" },
+	{ "CORS_ALLOWED_ORIGINS=https://a.example/app\n", "CORS_ALLOWED_ORIGINS" },
+	{ "CORS_ALLOWED_ORIGINS=https://a.example:80x\n", "CORS_ALLOWED_ORIGINS" },
+	{ "CORS_ALLOWED_ORIGINS=https://\n", "CORS_ALLOWED_ORIGINS" },
+	{ "CORS_ALLOWED_ORIGINS=*, https://a.example\n", "CORS_ALLOWED_ORIGINS" },
 	{ "TOPIC=a\nnot a line\n", ":2: expected KEY=VALUE" },
 	{ "9LIVES=1\n", ":1: invalid variable name" },
 	{ "TOPIC=\"open\n", ":1: unterminated" },
@@ -166,6 +209,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_config_defaults);
 	tcase_add_test(tc, test_config_env_wins_over_file);
 	tcase_add_test(tc, test_config_alias);
+	tcase_add_loop_test(tc, test_config_good_values, 0,
+	    sizeof good / sizeof good[0]);
 	tcase_add_loop_test(tc, test_config_bad_setting_named, 0,
 	    sizeof bad / sizeof bad[0]);
 	tcase_add_test(tc, test_config_missing_env_file);
