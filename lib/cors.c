@@ -23,17 +23,20 @@ static int cors_listed(const char *allowed, const char *origin)
 void cors_headers(struct response *r, const char *allowed,
     const char *origin)
 {
-	if (!origin)
-		return;
-	if (strcmp(allowed, "*") != 0) {
+	int any = strcmp(allowed, "*") == 0;
+
+	/* With a list, the answer depends on Origin, even when there was
+	 * none: a cache must not serve it to a request that has one. */
+	if (!any)
 		response_header(r, "Vary", "Origin");
-		if (!cors_listed(allowed, origin))
-			return;
-	}
+	if (!origin || (!any && !cors_listed(allowed, origin)))
+		return;
 	response_header(r, "Access-Control-Allow-Origin", "%s",
-	    strcmp(allowed, "*") == 0 ? "*" : origin);
+	    any ? "*" : origin);
+	/* WWW-Authenticate: a script reads why its token was refused. */
 	response_header(r, "Access-Control-Expose-Headers",
-	    "Location, Idempotent-Replayed, Retry-After, X-Request-Id");
+	    "Location, Idempotent-Replayed, Retry-After, X-Request-Id,"
+	    " WWW-Authenticate");
 }
 
 void cors_preflight(struct response *r, const char *allowed,
