@@ -27,7 +27,12 @@ static void install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* As the responders read them: USR1 is a graceful stop, HUP a
+	 * reload, of which the relay has nothing (no keys): neither may end
+	 * it without its flush, as their default action would. */
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
 }
 

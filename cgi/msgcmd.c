@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <fastcgi.h>
 
 #include "auth.h"
 #include "config.h"
@@ -14,6 +17,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "problem.h"
 #include "publisher.h"
 #include "store.h"
 
@@ -165,13 +169,28 @@ static void serve(const struct app *app, const struct gateway *gw)
 	free(body);
 }
 
-static void serve_fastcgi(const struct app *app)
+/* Serves requests until a stop is requested.  Returns 0, or -1 (logged)
+ * when accepting failed otherwise (out of descriptors, say): the process
+ * then exits non-zero and its server starts another.  Either way the
+ * listening socket is closed on return: the publisher may take seconds
+ * more to flush, and a server connecting meanwhile must be refused at
+ * once (it tries another responder), not left waiting. */
+static int serve_fastcgi(const struct app *app)
 {
 	FCGX_Request fr;
 	struct gateway gw = { fcgi_param, fcgi_read, fcgi_write, &fr };
+	int rc = 0;
 
-	FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR);
-	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
+	FCGX_InitRequest(&fr, FCGI_LISTENSOCK_FILENO, FCGI_FAIL_ACCEPT_ON_INTR);
+	while (!stopping) {
+		if (FCGX_Accept_r(&fr) < 0) {
+			if (!stopping) {
+				log_msg(LOG_LEVEL_ERROR, "fastcgi: accept failed;"
+				    " exiting for a fresh responder");
+				rc = -1;
+			}
+			break;
+		}
 		if (reload_keys) {	/* failures are logged, old keys kept */
 			reload_keys = 0;
 			auth_reload(app->auth);
@@ -180,6 +199,8 @@ static void serve_fastcgi(const struct app *app)
 		FCGX_Finish_r(&fr);
 	}
 	FCGX_Free(&fr, 1);
+	close(FCGI_LISTENSOCK_FILENO);
+	return rc;
 }
 
 static void install_signals(void)
@@ -198,63 +219,119 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Opens the key material and the store; on failure neither stays open. */
-static int start_open(const struct config *cfg, struct app *app, char *err,
-    size_t err_size)
+/* A store that cannot be opened now but may be soon: busy past the
+ * timeout, read-only, full. */
+static int start_transient(int rc)
 {
-	int rc = auth_open(&app->auth, cfg, err, err_size);
-	if (rc == 0 && (rc = store_open(&app->store, cfg, err, err_size)) != 0) {
-		auth_close(app->auth);
-		app->auth = NULL;
-	}
-	return rc;
+	return rc == STORE_EBUSY || rc == STORE_EREADONLY || rc == STORE_EFULL;
 }
 
-/* Opens what the process keeps for its lifetime.  Returns 0, or -1 with
- * the bad setting logged and nothing left open: the caller exits. */
+/* Opens what the process keeps for its lifetime.  Returns 0; 1 when all
+ * but the store is open and the store's trouble may go away by itself
+ * (app->store is NULL); or -1 with nothing left open.  A failure is
+ * logged with the setting it concerns. */
 static int start(struct config *cfg, struct app *app)
 {
 	char err[512];
 	int rc = config_load(cfg, err, sizeof err);
-	if (rc == 0 && (rc = start_open(cfg, app, err, sizeof err)) != 0)
-		config_free(cfg);
+
+	if (rc == 0 && (rc = auth_open(&app->auth, cfg, err, sizeof err)) == 0)
+		rc = store_open(&app->store, cfg, err, sizeof err);
 	if (rc != 0) {
 		log_msg(LOG_LEVEL_ERROR, "%s", err);
 		fprintf(stderr, "msgcmd: %s\n", err);
+	}
+	if (rc != 0 && !(app->auth != NULL && start_transient(rc))) {
+		auth_close(app->auth);
+		app->auth = NULL;
+		config_free(cfg);	/* all NULL after a failed config_load */
 		return -1;
 	}
 	/* Metrics are not worth refusing to serve for. */
 	if (metrics_open(cfg->db_path, err, sizeof err) != 0)
 		log_msg(LOG_LEVEL_WARN, "metrics: %s; not counted", err);
 	app->cfg = cfg;
-	return 0;
+	return rc != 0;
 }
 
-int main(void)
+/* Plain CGI while the store cannot be opened: the request gets the 503
+ * with Retry-After that a running responder gives when the store cannot
+ * commit, rather than the web server's 500 for a program that exits. */
+static void serve_unavailable(const struct gateway *gw)
+{
+	struct response resp;
+
+	memset(&resp, 0, sizeof resp);
+	response_header(&resp, "Retry-After", "1");
+	problem_set(&resp, PROB_UNAVAILABLE, "The database cannot be opened"
+	    " now; try again.");
+	write_response(gw, &resp, 0);
+	response_free(&resp);
+}
+
+/* msgcmd --check: loads the settings, opens the key material and the
+ * store, and checks the Kafka settings as a responder starting up does,
+ * then prints one line and exits, 0 when all is well.  Web servers start
+ * responders without arguments; this is for operators and `make run`,
+ * which cannot see a responder's start-up failing behind lighttpd. */
+static int check(struct config *cfg, struct app *app, int started)
+{
+	char err[512];
+	int rc = started;	/* start() has said why it is not 0 */
+
+	if (rc == 0 && (rc = publisher_check(cfg, err, sizeof err)) != 0)
+		fprintf(stderr, "msgcmd: %s\n", err);
+	else if (rc == 0)
+		printf("msgcmd: settings, keys, database and Kafka settings"
+		    " are usable\n");
+	metrics_close();
+	store_close(app->store);
+	auth_close(app->auth);
+	config_free(cfg);
+	return rc == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
 {
 	struct config cfg;
 	struct app app = { 0 };
 	struct publisher *pub = NULL;
 	char err[512];
-	int cgi = FCGX_IsCGI();
+	int cgi = FCGX_IsCGI(), rc = 0;
 
 	log_init("msgcmd", LOG_LEVEL_INFO);
-	if (FCGX_Init() != 0 || start(&cfg, &app) != 0)
+	if (argc > 1 && strcmp(argv[1], "--check") != 0) {
+		fprintf(stderr, "usage: msgcmd [--check]\n");
+		return 2;
+	}
+	if (FCGX_Init() != 0 || (rc = start(&cfg, &app)) < 0)
 		return 1;
+	if (argc > 1)
+		return check(&cfg, &app, rc);
 	install_signals();
 	if (cgi) {
 		struct gateway gw = { cgi_param, cgi_read, cgi_write, NULL };
-		serve(&app, &gw);
+		if (rc == 0)
+			serve(&app, &gw);
+		else
+			serve_unavailable(&gw);
+		rc = 0;
+	} else if (rc != 0) {
+		rc = 1;		/* lighttpd starts another responder later */
+	} else if (cfg.publisher_thread &&
+	    publisher_start(&pub, &cfg, err, sizeof err) != 0) {
+		/* Bad Kafka settings: a responder that served on would take
+		 * commands that no publisher ever sends. */
+		log_msg(LOG_LEVEL_ERROR, "%s", err);
+		fprintf(stderr, "msgcmd: %s\n", err);
+		rc = 1;
 	} else {
-		if (cfg.publisher_thread &&
-		    publisher_start(&pub, &cfg, err, sizeof err) != 0)
-			log_msg(LOG_LEVEL_ERROR, "publisher: %s", err);
-		serve_fastcgi(&app);
+		rc = serve_fastcgi(&app) != 0;
 		publisher_stop(pub);
 	}
 	metrics_close();
 	store_close(app.store);
 	auth_close(app.auth);
 	config_free(&cfg);
-	return 0;
+	return rc;
 }

@@ -1,6 +1,7 @@
 /* db.c: opens the database with our pragmas and creates the schema. */
 #include "db.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -100,12 +101,15 @@ int db_busy_wait(sqlite3 *db, const int *timeout_ms)
 }
 
 /* Creates the file with mode 0600 before SQLite does, which would use
- * 0644 under the usual umask: the database holds message contents. */
+ * 0644 under the usual umask: the database holds message contents.  A
+ * file that exists but cannot be opened for writing (read-only) is left
+ * to SQLite, whose first write then says so. */
 static int db_create_private(const char *path)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return -1;
+		return (errno == EROFS || errno == EACCES) &&
+		    access(path, F_OK) == 0 ? 0 : -1;
 	close(fd);
 	return 0;
 }
@@ -162,7 +166,11 @@ int db_open(const struct config *cfg, sqlite3 **out, char *errstr,
 		snprintf(errstr, errstr_size, "DATABASE_PATH: %s: %s",
 		    cfg->db_path, db ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);
-		return STORE_EOPEN;
+		/* Causes that go away by themselves, which a caller may
+		 * answer with 503 rather than give up. */
+		rc = db_err(rc);
+		return rc == STORE_EBUSY || rc == STORE_EREADONLY ||
+		    rc == STORE_EFULL ? rc : STORE_EOPEN;
 	}
 	*out = db;
 	return 0;

@@ -22,8 +22,9 @@ struct config;
 /* Opens cfg->db_path (created mode 0600 when absent), sets WAL, the
  * configured synchronous mode, busy handler and the backstop above, and
  * creates the schema when missing.  Returns 0 and a connection the
- * caller closes with sqlite3_close(), or STORE_EOPEN with a line in
- * errstr naming DATABASE_PATH.  The busy handler reads
+ * caller closes with sqlite3_close(), or with a line in errstr naming
+ * DATABASE_PATH: STORE_EBUSY, STORE_EREADONLY or STORE_EFULL for a cause
+ * that may go away by itself, else STORE_EOPEN.  The busy handler reads
  * cfg->busy_timeout_ms at every wait: cfg must outlive the connection. */
 int db_open(const struct config *cfg, sqlite3 **out, char *errstr,
     size_t errstr_size);

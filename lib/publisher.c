@@ -98,6 +98,12 @@ static void *pub_thread(void *arg)
 	return NULL;
 }
 
+int publisher_check(const struct config *cfg, char *errstr,
+    size_t errstr_size)
+{
+	return pk_check(cfg, errstr, errstr_size);
+}
+
 int publisher_start(struct publisher **out, const struct config *cfg,
     char *errstr, size_t errstr_size)
 {

@@ -10,6 +10,13 @@
 struct config;
 struct publisher;
 
+/* Checks the Kafka settings (BOOTSTRAP_SERVERS, TOPIC, KAFKA_PROPERTIES)
+ * as publisher_start() does, by building the clients and throwing them
+ * away; connects to nothing.  Returns 0, or -1 with one line in errstr
+ * naming the setting. */
+int publisher_check(const struct config *cfg, char *errstr,
+    size_t errstr_size);
+
 /* Starts a background thread that waits for the lock and, while holding
  * it, publishes.  Call after any fork(), in the process that will serve.
  * Returns 0 and a handle, or -1 with errstr filled. */

@@ -49,8 +49,9 @@ struct store_health {
 
 /* Opens (creating if needed, mode 0600) the database at cfg->db_path in
  * WAL mode with cfg->synchronous and cfg->busy_timeout_ms, creates the
- * schema, and prepares the statements.  Returns 0, or STORE_EOPEN with a
- * line in errstr naming DATABASE_PATH.  cfg must outlive the store (see
+ * schema, and prepares the statements.  Returns 0, or with a line in
+ * errstr naming DATABASE_PATH: STORE_EBUSY, STORE_EREADONLY or
+ * STORE_EFULL when that may go away by itself, else STORE_EOPEN.  cfg must outlive the store (see
  * db_open). */
 int store_open(struct store **out, const struct config *cfg, char *errstr,
     size_t errstr_size);

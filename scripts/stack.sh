@@ -52,6 +52,11 @@ stack_lighttpd() {
 	export MSGCMD_BUILD="${MSGCMD_BUILD:-build}"
 	export MSGCMD_ERRORLOG="${MSGCMD_ERRORLOG:-$1/lighttpd.log}"
 	export DATABASE_PATH="${DATABASE_PATH:-$1/msgcmd.db}"
+	# lighttpd restarts a responder that cannot start, forever, with the
+	# reason in its log each time: say it once, here, and stop.
+	check=$("$STACK_ROOT/$MSGCMD_BUILD/msgcmd" --check </dev/null 2>&1) ||
+		stack_die "$(printf '%s\n' "$check" | sed -n 's/^msgcmd: //p' |
+		    head -1)"
 	# The responders inherit stderr: their JSON lines join lighttpd's log.
 	lighttpd -D -f "$STACK_ROOT/lighttpd.conf" 2>>"$MSGCMD_ERRORLOG" &
 	STACK_LIGHTTPD_PID=$!

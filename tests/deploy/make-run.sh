@@ -8,7 +8,8 @@
 #      a command on it is taken; Ctrl-C (SIGINT to the process group)
 #      leaves no process behind;
 #   3. overrides: BOOTSTRAP_SERVERS (a broker this script starts; make
-#      run starts none), TOPIC, KEYCLOAK_PUBLIC_KEY and KEYCLOAK_ALG.
+#      run starts none), TOPIC, KEYCLOAK_PUBLIC_KEY and KEYCLOAK_ALG;
+#   4. a bad setting: make run stops at once with the line naming it.
 # Prints "ok - ..." per check and ends with "N passed, N failed".
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -205,6 +206,19 @@ else
 	not_ok "make run with overrides did not get ready"
 fi
 RUN_PID=
+
+# --- 4. a bad setting: one line naming it, and nothing left running -----
+out4=$WORK/run4.out
+env PORT="$WEB" BOOTSTRAP_SERVERS="127.0.0.1:$BROKER" MAX_NAME_CHARS=lots \
+    timeout 120 setsid make --no-print-directory run </dev/null >"$out4" 2>&1
+rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && ok "a bad setting stops make run" ||
+	not_ok "make run with a bad setting: exit $rc"
+grep -qx 'msgcmd: MAX_NAME_CHARS: invalid value "lots" (want a number from 1 to 100000)' \
+    "$out4" && ok "with one line naming the setting" ||
+	not_ok "no line naming MAX_NAME_CHARS: $(head -c 300 "$out4")"
+! listening "$WEB" && ok "and no lighttpd left on its port" ||
+	not_ok "something answers on $WEB"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -11,6 +11,7 @@ cgi() {
 	out=$(printf '%s' "${3:-}" | env -i PATH="$PATH" \
 	    DATABASE_PATH="$DATABASE_PATH" KEYCLOAK_PUBLIC_KEY="$KEYCLOAK_PUBLIC_KEY" \
 	    ENV_FILE=/dev/null GATEWAY_INTERFACE=CGI/1.1 \
+	    ${SQLITE_BUSY_TIMEOUT_MS:+SQLITE_BUSY_TIMEOUT_MS=$SQLITE_BUSY_TIMEOUT_MS} \
 	    REQUEST_METHOD="$1" REQUEST_URI="$2" CONTENT_LENGTH="${CL-${#3}}" \
 	    CONTENT_TYPE="${4:-}" HTTP_AUTHORIZATION="Bearer $(token carol)" \
 	    "$ROOT/build/msgcmd" | tr -d '\r')
@@ -22,6 +23,30 @@ cgi() {
 
 cgi GET /healthz
 status_is "CGI: GET /healthz" 200
+
+# A store another process holds past the busy timeout when the CGI
+# process opens it: the 503 with Retry-After a responder gives, not a
+# program that exits without an answer (which a web server turns into
+# a 500).
+hold=$(mktemp -u "$STATE/hold.XXXXXX")
+mkfifo "$hold"
+sqlite3 -cmd '.timeout 5000' "$DATABASE_PATH" <"$hold" >/dev/null 2>&1 &
+holder=$!
+exec 7>"$hold"
+echo 'BEGIN IMMEDIATE; SELECT 1;' >&7
+# Wait until the lock is taken (a write that cannot get it fails fast).
+for _ in $(seq 100); do
+	sqlite3 "$DATABASE_PATH" 'BEGIN IMMEDIATE; ROLLBACK;' 2>/dev/null || break
+	sleep 0.05
+done
+SQLITE_BUSY_TIMEOUT_MS=200 cgi POST /conversations/ '{"name":"busy"}' application/json
+status_is "CGI: a store locked past the busy timeout at start-up" 503
+header_has "CGI: with Retry-After" '^retry-after: 1'
+body_is "CGI: problem type" .type urn:msgcmd:problem:store-unavailable
+echo 'COMMIT;' >&7
+exec 7>&-
+wait "$holder"
+rm -f "$hold"
 cgi POST /conversations/ '{"name":"over CGI"}' application/json
 status_is "CGI: create conversation" 201
 body_is "CGI: the event names the token subject" .creator_id carol
