@@ -41,10 +41,31 @@ static int field_not_string(const struct body *b, enum field_id id,
 	return b->value[id] == NULL;
 }
 
+/* Empty or only blanks, as the original's serializer (Django REST
+ * framework, which trims) judged it. */
 static int field_blank(const struct body *b, enum field_id id, size_t max)
 {
 	(void)max;
-	return b->len[id] == 0;
+	for (size_t i = 0; i < b->len[id]; i++)
+		if (!strchr(" \t\n\r\v\f", b->value[id][i]) ||
+		    b->value[id][i] == '\0')
+			return 0;
+	return 1;
+}
+
+/* A participant is removed by a path naming it, and web servers fold
+ * the segments "." and ".." away (DELETE .../members/.. would reach the
+ * conversation): such an id could be added but never removed. */
+static int field_not_a_segment(const struct body *b, enum field_id id,
+    size_t max)
+{
+	(void)max;
+	if (id != FIELD_PARTICIPANT_ID || b->len[id] > 2)
+		return 0;
+	for (size_t i = 0; i < b->len[id]; i++)
+		if (b->value[id][i] != '.')
+			return 0;
+	return 1;
 }
 
 static int field_has_nul(const struct body *b, enum field_id id, size_t max)
@@ -92,6 +113,7 @@ static const struct field_rule field_rules[] = {
 	{ field_has_nul, "This field may not contain NUL characters." },
 	{ field_has_control, "This field may not contain control characters." },
 	{ field_bad_utf8, "Not valid UTF-8 text." },
+	{ field_not_a_segment, "Not a valid participant id." },
 	{ field_too_long, NULL },
 };
 

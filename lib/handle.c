@@ -24,7 +24,6 @@
 #include "route.h"
 #include "shard.h"
 #include "store.h"
-#include "utf8.h"
 
 /* What each command needs from the request. */
 static const struct command_row {
@@ -161,15 +160,16 @@ static int handle_body(struct command *c, struct response *resp)
 	return 0;
 }
 
-/* Checks the path's ids: the conversation id must be a UUID and a path
- * participant a valid participant id; otherwise nothing can exist there. */
+/* Checks the path's conversation id, which must be a UUID: nothing else
+ * can exist there.  A path participant needs no check: one that could
+ * never have been added (too long, not UTF-8) is not a member, and the
+ * rules answer that as for any other (404, 403 or 409, in that order);
+ * only a member's removal makes an event. */
 static int handle_path(struct command *c, struct response *resp)
 {
-	const char *id = c->m->id, *pid = c->m->participant;
-	long chars = pid ? utf8_chars(pid, strlen(pid)) : 0;
+	const char *id = c->m->id;
 
-	if ((id && !event_is_uuid(id)) || chars < 0 ||
-	    (size_t)chars > c->app->cfg->max_participant) {
+	if (id && !event_is_uuid(id)) {
 		problem_set(resp, PROB_NO_CONVERSATION, NULL);
 		return -1;
 	}

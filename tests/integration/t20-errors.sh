@@ -34,6 +34,18 @@ as alice POST "/conversations/$CID" "${JSON[@]}" -d '{"message_content":""}'
 problem "empty message" 400
 as alice POST "/conversations/$CID/members" "${JSON[@]}" -d '{"participant_id":null}'
 problem "participant_id null" 400
+as alice POST /conversations/ "${JSON[@]}" -d '{"name":" \t "}'
+problem "a name of blanks only" 400
+body_is "blanks are blank, as the original judged" '.errors.name[0]' "This field may not be blank."
+as alice POST "/conversations/$CID/members" "${JSON[@]}" -d '{"participant_id":".."}'
+problem "participant_id \"..\", which no path can name" 400
+# A path participant that could never have been added is no member:
+# the rules answer it as any other, not with "no such conversation".
+LONG=$(printf 'x%.0s' $(seq 101))
+as alice DELETE "/conversations/$CID/members/$LONG"
+problem "removing a 101-character participant: not a member" 409
+as bob DELETE "/conversations/$CID/members/$LONG"
+problem "removing it as a member, not the owner" 403
 as alice POST /conversations/ -H 'Content-Type: multipart/form-data' -d 'x'
 problem "multipart without boundary" 400
 

@@ -107,8 +107,39 @@ static const struct {
 	{ "line break in a name", DATA("a\nb"), 0, "This field may not contain control characters." },
 	{ "DEL", DATA("a\x7f"), 0, "This field may not contain control characters." },
 	{ "ok", DATA("General"), 0, NULL },
-	{ "space", DATA(" "), 0, NULL },
+	/* Blank as the original's serializer saw it (it trimmed). */
+	{ "a space", DATA(" "), 0, "This field may not be blank." },
+	{ "blanks", DATA(" \t\r\n "), 0, "This field may not be blank." },
+	{ "inner space", DATA(" a b "), 0, NULL },
+	{ "dots in a name", DATA(".."), 0, NULL },
 };
+
+/* A participant id that a path cannot name ("." and ".." are folded
+ * away by web servers) is refused; other dots are fine. */
+START_TEST(test_field_participant_segment)
+{
+	static const struct {
+		const char *value;
+		int fails;
+	} cases[] = {
+		{ ".", 1 }, { "..", 1 }, { "...", 0 }, { ".a", 0 },
+		{ "a.b", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct body b = { .len = { 0 } };
+		const char *errors[FIELD__MAX];
+
+		b.value[FIELD_PARTICIPANT_ID] = (char *)cases[i].value;
+		b.len[FIELD_PARTICIPANT_ID] = strlen(cases[i].value);
+		ck_assert_int_eq(field_check(&b, 1u << FIELD_PARTICIPANT_ID,
+		    limits, errors), cases[i].fails);
+		if (cases[i].fails)
+			ck_assert_str_eq(errors[FIELD_PARTICIPANT_ID],
+			    "Not a valid participant id.");
+	}
+}
+END_TEST
 
 /* A message may hold tabs and line breaks; other control characters
  * are refused there too. */
@@ -216,6 +247,7 @@ static Suite *field_suite(void)
 	tcase_add_loop_test(tc, test_field_utf8, 0,
 	    sizeof(utf8_cases) / sizeof(utf8_cases[0]));
 	tcase_add_test(tc, test_field_utf8_stops_at_len);
+	tcase_add_test(tc, test_field_participant_segment);
 	tcase_add_test(tc, test_field_names);
 	tcase_add_test(tc, test_field_message_controls);
 	tcase_add_loop_test(tc, test_field_check_cases, 0,
