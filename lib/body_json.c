@@ -205,6 +205,54 @@ static int json_raw_control(const char *s, size_t n)
 	return 0;
 }
 
+/* The UTF-16 code unit the four hex digits at s (n bytes left) give, or
+ * -1 when there are no such digits. */
+static long json_hex4(const char *s, size_t n)
+{
+	long u = 0;
+
+	if (n < 4)
+		return -1;
+	for (int k = 0; k < 4; k++) {
+		int c = s[k] | 0x20, d = c >= '0' && c <= '9' ? c - '0' :
+		    c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return -1;
+		u = u * 16 + d;
+	}
+	return u;
+}
+
+/* Whether a \u escape names half of a UTF-16 surrogate pair without the
+ * other half: that is no text (json-c would store U+FFFD instead of what
+ * was sent, which a field check then cannot see). */
+static int json_lone_surrogate(const char *s, size_t n)
+{
+	int in_string = 0;
+	long u, lo;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!in_string || s[i] == '"') {
+			in_string = !in_string && s[i] == '"';
+			continue;
+		}
+		if (s[i] != '\\' || ++i >= n || s[i] != 'u')
+			continue;
+		u = json_hex4(s + i + 1, n - i - 1);
+		if (u >= 0xdc00 && u <= 0xdfff)
+			return 1;
+		if (u < 0xd800 || u > 0xdbff)
+			continue;
+		/* "uXXXX" then "\uXXXX", the low half. */
+		lo = i + 6 < n && s[i + 5] == '\\' && s[i + 6] == 'u' ?
+		    json_hex4(s + i + 7, n - i - 7) : -1;
+		if (lo < 0xdc00 || lo > 0xdfff)
+			return 1;
+		i += 10;
+	}
+	return 0;
+}
+
 /* Checks the whole text with json-c: one object, nothing after it. */
 static int json_check(const char *data, size_t len, char *detail,
     size_t detail_size)
@@ -238,6 +286,10 @@ static int json_check(const char *data, size_t len, char *detail,
 		return body_fail(detail, detail_size, BODY_EMALFORMED,
 		    "The JSON body has an unescaped control character in a"
 		    " string.");
+	if (json_lone_surrogate(data, len))
+		return body_fail(detail, detail_size, BODY_EMALFORMED,
+		    "The JSON body has a \\u escape naming half of a surrogate"
+		    " pair, which is not text.");
 	return BODY_OK;
 }
 
