@@ -29,8 +29,8 @@ static const char *const messages[] = {
 	[-AUTH_EMALFORMED] = "The access token is malformed",
 	[-AUTH_EALG] = "The access token uses an algorithm not accepted",
 	[-AUTH_ESIGNATURE] = "The access token signature is invalid",
-	[-AUTH_EEXPIRED] = "The access token expired",
-	[-AUTH_ENOTYET] = "The access token is not valid yet",
+	[-AUTH_EEXPIRED] = "The access token expired or has no valid exp claim",
+	[-AUTH_ENOTYET] = "The access token is not valid yet (nbf or iat)",
 	[-AUTH_EAUDIENCE] = "The access token is not meant for this service",
 	[-AUTH_EISSUER] = "The access token has an unexpected issuer",
 	[-AUTH_ESUBJECT] = "The access token has no valid subject",
@@ -102,17 +102,16 @@ auth_close(struct auth *a)
 }
 
 /* Finds the token in "Bearer <token>"; the scheme is case-insensitive
- * (RFC 7235 section 2.1) and followed by exactly one space.  Stray
- * spaces or a second token fail later, in base64url decoding. */
+ * and followed by one or more spaces (RFC 9110 section 11.4: 1*SP).
+ * Trailing spaces or a second token fail later, in base64url decoding. */
 static int
 bearer(const char *authorization, const char **token)
 {
 	if (authorization == NULL ||
-	    strncasecmp(authorization, "Bearer ", 7) != 0 ||
-	    authorization[7] == '\0')
+	    strncasecmp(authorization, "Bearer ", 7) != 0)
 		return AUTH_EMISSING;
-	*token = authorization + 7;
-	return 0;
+	*token = authorization + 7 + strspn(authorization + 7, " ");
+	return **token == '\0' ? AUTH_EMISSING : 0;
 }
 
 /* Splits at the dots: exactly three segments, at most AUTH_TOKEN_MAX. */

@@ -486,7 +486,8 @@ static const struct {
 	{ "Bearer alone", "Bearer", NULL, NULL, AUTH_EMISSING },
 	{ "Bearer space", "Bearer ", NULL, NULL, AUTH_EMISSING },
 	{ "no space", "Bearer", good, "", AUTH_EMISSING },
-	{ "two spaces", "Bearer  ", good, "", AUTH_EMALFORMED },
+	{ "two spaces", "Bearer  ", good, "", AUTH_OK },	/* 1*SP */
+	{ "spaces only", "Bearer   ", NULL, NULL, AUTH_EMISSING },
 	{ "trailing space", "Bearer ", good, " ", AUTH_EMALFORMED },
 	{ "two tokens", "Bearer ", good, " x", AUTH_EMALFORMED },
 	{ "two segments", "Bearer eyJhbGciOiJSUzI1NiJ9.e30", NULL, NULL,
@@ -668,7 +669,7 @@ START_TEST(strerror_texts)
 		ck_assert_ptr_null(strpbrk(s, "\"\\"));
 	}
 	ck_assert_str_eq(auth_strerror(AUTH_EEXPIRED),
-	    "The access token expired");
+	    "The access token expired or has no valid exp claim");
 	ck_assert_str_eq(auth_strerror(1), "Unknown authentication error");
 	ck_assert_str_eq(auth_strerror(-99), "Unknown authentication error");
 }
