@@ -8,12 +8,13 @@ set -eu
 # and valgrind.  The third is for the deployment modes it runs
 # (tests/deploy/run-modes.sh): Apache httpd with mod_fcgid, spawn-fcgi
 # with multiwatch, and setpriv (util-linux) and systemd-analyze for
-# running the responders as www-data and checking the units.
+# running the responders as www-data and checking the units; ps (procps)
+# finds the processes a test started, and that none is left.
 PKGS="gcc make pkg-config libc6-dev libfcgi-dev libjson-c-dev libjwt-dev
 libsqlite3-dev librdkafka-dev check libsubunit-dev libssl-dev lighttpd kcat
 curl libcurl4-openssl-dev jq openssl sqlite3 maven ca-certificates python3 strace
 clang libclang-rt-14-dev clang-tidy cppcheck valgrind wrk
-apache2 libapache2-mod-fcgid spawn-fcgi multiwatch util-linux systemd"
+apache2 libapache2-mod-fcgid spawn-fcgi multiwatch util-linux systemd procps"
 
 missing=""
 for p in $PKGS; do
