@@ -184,27 +184,6 @@ static int json_members(struct json_walk *w)
 	}
 }
 
-/* Whether a control character stands raw inside a string: RFC 8259
- * section 7 wants them escaped, json-c takes them as they are. */
-static int json_raw_control(const char *s, size_t n)
-{
-	int in_string = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!in_string)
-			in_string = c == '"';
-		else if (c == '\\')
-			i++;
-		else if (c == '"')
-			in_string = 0;
-		else if (c < 0x20)
-			return 1;
-	}
-	return 0;
-}
-
 /* The UTF-16 code unit the four hex digits at s (n bytes left) give, or
  * -1 when there are no such digits. */
 static long json_hex4(const char *s, size_t n)
@@ -223,34 +202,56 @@ static long json_hex4(const char *s, size_t n)
 	return u;
 }
 
-/* Whether a \u escape names half of a UTF-16 surrogate pair without the
- * other half: that is no text (json-c would store U+FFFD instead of what
- * was sent, which a field check then cannot see). */
-static int json_lone_surrogate(const char *s, size_t n)
+/* For the escape "\u..." whose 'u' is at s[*i]: returns 1 when it names
+ * half of a UTF-16 surrogate pair without the other half, else 0, with
+ * *i moved onto the last digit of a whole pair. */
+static int json_lone_half(const char *s, size_t n, size_t *i)
+{
+	size_t u_at = *i;
+	long u = json_hex4(s + u_at + 1, n - u_at - 1), lo;
+
+	if (u >= 0xdc00 && u <= 0xdfff)
+		return 1;
+	if (u < 0xd800 || u > 0xdbff)
+		return 0;
+	/* "uXXXX" then "\uXXXX", the low half. */
+	lo = u_at + 6 < n && s[u_at + 5] == '\\' && s[u_at + 6] == 'u' ?
+	    json_hex4(s + u_at + 7, n - u_at - 7) : -1;
+	if (lo < 0xdc00 || lo > 0xdfff)
+		return 1;
+	*i = u_at + 10;
+	return 0;
+}
+
+/* What json-c lets pass inside strings, even in strict mode. */
+enum json_text {
+	JSON_TEXT_OK,
+	JSON_TEXT_RAW_CONTROL,	/* RFC 8259 section 7 wants it escaped */
+	JSON_TEXT_LONE_HALF,	/* json-c would store U+FFFD instead */
+};
+
+/* Looks at every string of the text, in one pass, for a control
+ * character standing raw and for a \u escape naming half of a surrogate
+ * pair without the other (that is no text, and once json-c replaced it
+ * a field check cannot see it). */
+static enum json_text json_strings(const char *s, size_t n)
 {
 	int in_string = 0;
-	long u, lo;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!in_string || s[i] == '"') {
-			in_string = !in_string && s[i] == '"';
-			continue;
-		}
-		if (s[i] != '\\' || ++i >= n || s[i] != 'u')
-			continue;
-		u = json_hex4(s + i + 1, n - i - 1);
-		if (u >= 0xdc00 && u <= 0xdfff)
-			return 1;
-		if (u < 0xd800 || u > 0xdbff)
-			continue;
-		/* "uXXXX" then "\uXXXX", the low half. */
-		lo = i + 6 < n && s[i + 5] == '\\' && s[i + 6] == 'u' ?
-		    json_hex4(s + i + 7, n - i - 7) : -1;
-		if (lo < 0xdc00 || lo > 0xdfff)
-			return 1;
-		i += 10;
+		unsigned char c = (unsigned char)s[i];
+
+		if (!in_string)
+			in_string = c == '"';
+		else if (c == '"')
+			in_string = 0;
+		else if (c < 0x20)
+			return JSON_TEXT_RAW_CONTROL;
+		else if (c == '\\' && ++i < n && s[i] == 'u' &&
+		    json_lone_half(s, n, &i))
+			return JSON_TEXT_LONE_HALF;
 	}
-	return 0;
+	return JSON_TEXT_OK;
 }
 
 /* Checks the whole text with json-c: one object, nothing after it. */
@@ -282,14 +283,18 @@ static int json_check(const char *data, size_t len, char *detail,
 	if (!object)
 		return body_fail(detail, detail_size, BODY_EMALFORMED,
 		    "The JSON body must be an object.");
-	if (json_raw_control(data, len))
+	switch (json_strings(data, len)) {
+	case JSON_TEXT_RAW_CONTROL:
 		return body_fail(detail, detail_size, BODY_EMALFORMED,
 		    "The JSON body has an unescaped control character in a"
 		    " string.");
-	if (json_lone_surrogate(data, len))
+	case JSON_TEXT_LONE_HALF:
 		return body_fail(detail, detail_size, BODY_EMALFORMED,
 		    "The JSON body has a \\u escape naming half of a surrogate"
 		    " pair, which is not text.");
+	case JSON_TEXT_OK:
+		break;
+	}
 	return BODY_OK;
 }
 
