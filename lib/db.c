@@ -61,13 +61,14 @@ int db_err(int rc)
  * connection is used by one thread at a time and waits for one lock. */
 static _Thread_local struct timespec db_wait_start;
 
-static long db_waited_us(void)
+/* Microseconds since start, on the monotonic clock. */
+static long db_us_since(const struct timespec *start)
 {
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - db_wait_start.tv_sec) * 1000000L +
-	    (now.tv_nsec - db_wait_start.tv_nsec) / 1000;
+	return (now.tv_sec - start->tv_sec) * 1000000L +
+	    (now.tv_nsec - start->tv_nsec) / 1000;
 }
 
 /* The busy handler: another process holds the write lock.  SQLite's own
@@ -84,7 +85,7 @@ static int db_busy(void *arg, int count)
 
 	if (count == 0)
 		clock_gettime(CLOCK_MONOTONIC, &db_wait_start);
-	else if (db_waited_us() >= *timeout_ms * 1000L)
+	else if (db_us_since(&db_wait_start) >= *timeout_ms * 1000L)
 		return 0;
 	if (count == 0) {
 		sched_yield();
@@ -122,18 +123,14 @@ static int db_create_private(const char *path)
  * busy timeout has passed. */
 static int db_exec_retry(sqlite3 *db, const char *sql, int timeout_ms)
 {
-	struct timespec start, now;
+	struct timespec start;
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while ((rc = sqlite3_exec(db, sql, NULL, NULL, NULL)) != SQLITE_OK &&
-	    (rc & 0xff) == SQLITE_BUSY) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000L +
-		    (now.tv_nsec - start.tv_nsec) / 1000000L >= timeout_ms)
-			break;
+	    (rc & 0xff) == SQLITE_BUSY &&
+	    db_us_since(&start) < timeout_ms * 1000L)
 		nanosleep(&(struct timespec){ 0, 1000000L }, NULL);
-	}
 	return rc;
 }
 
