@@ -165,6 +165,12 @@ static int config_origins_ok(const char *s)
 	return items > 0;
 }
 
+/* Whether a field of this type is a string the config owns. */
+static int config_is_string(enum config_type t)
+{
+	return t == T_STR || t == T_TOPIC || t == T_ORIGINS;
+}
+
 /* Parses s into the field of row r; returns 0 or -1 (bad value). */
 static int config_set(struct config *cfg, const struct config_row *r,
     const char *s)
@@ -177,7 +183,10 @@ static int config_set(struct config *cfg, const struct config_row *r,
 
 	switch (r->type) {
 	case T_STR:
-		if (*s == '\0')
+	case T_TOPIC:
+	case T_ORIGINS:
+		if (*s == '\0' || (r->type == T_TOPIC && !config_topic_ok(s)) ||
+		    (r->type == T_ORIGINS && !config_origins_ok(s)))
 			return -1;
 		return (*(char **)field = strdup(s)) ? 0 : -1;
 	case T_INT:
@@ -204,14 +213,6 @@ static int config_set(struct config *cfg, const struct config_row *r,
 		return w < 0 ? -1 : 0;
 	case T_SHARD:
 		return config_shard(s, (struct config_shard *)(void *)field);
-	case T_TOPIC:
-		if (!config_topic_ok(s))
-			return -1;
-		return (*(char **)field = strdup(s)) ? 0 : -1;
-	case T_ORIGINS:
-		if (!config_origins_ok(s))
-			return -1;
-		return (*(char **)field = strdup(s)) ? 0 : -1;
 	}
 	return -1;
 }
@@ -286,9 +287,7 @@ int config_load(struct config *cfg, char *errstr, size_t errstr_size)
 void config_free(struct config *cfg)
 {
 	for (size_t i = 0; i < CONFIG_NROWS; i++)
-		if (config_rows[i].type == T_STR ||
-		    config_rows[i].type == T_TOPIC ||
-		    config_rows[i].type == T_ORIGINS) {
+		if (config_is_string(config_rows[i].type)) {
 			char **p = (char **)((char *)cfg + config_rows[i].offset);
 			free(*p);
 			*p = NULL;
