@@ -114,6 +114,21 @@ static const struct {
 	{ "dots in a name", DATA(".."), 0, NULL },
 };
 
+/* field_check() of value (a C string) as field id alone: returns the
+ * number of failing fields and sets *error to id's message or NULL. */
+static int check_one(enum field_id id, const char *value, const char **error)
+{
+	struct body b = { .len = { 0 } };
+	const char *errors[FIELD__MAX];
+	int failed;
+
+	b.value[id] = (char *)value;
+	b.len[id] = strlen(value);
+	failed = field_check(&b, 1u << id, limits, errors);
+	*error = errors[id];
+	return failed;
+}
+
 /* A participant id that a path cannot name ("." and ".." are folded
  * away by web servers) is refused; other dots are fine. */
 START_TEST(test_field_participant_segment)
@@ -127,16 +142,12 @@ START_TEST(test_field_participant_segment)
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct body b = { .len = { 0 } };
-		const char *errors[FIELD__MAX];
+		const char *error;
 
-		b.value[FIELD_PARTICIPANT_ID] = (char *)cases[i].value;
-		b.len[FIELD_PARTICIPANT_ID] = strlen(cases[i].value);
-		ck_assert_int_eq(field_check(&b, 1u << FIELD_PARTICIPANT_ID,
-		    limits, errors), cases[i].fails);
+		ck_assert_int_eq(check_one(FIELD_PARTICIPANT_ID,
+		    cases[i].value, &error), cases[i].fails);
 		if (cases[i].fails)
-			ck_assert_str_eq(errors[FIELD_PARTICIPANT_ID],
-			    "Not a valid participant id.");
+			ck_assert_str_eq(error, "Not a valid participant id.");
 	}
 }
 END_TEST
@@ -154,13 +165,10 @@ START_TEST(test_field_message_controls)
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct body b = { .len = { 0 } };
-		const char *errors[FIELD__MAX];
+		const char *error;
 
-		b.value[FIELD_MESSAGE_CONTENT] = (char *)cases[i].value;
-		b.len[FIELD_MESSAGE_CONTENT] = strlen(cases[i].value);
-		ck_assert_int_eq(field_check(&b, 1u << FIELD_MESSAGE_CONTENT,
-		    limits, errors), cases[i].fails);
+		ck_assert_int_eq(check_one(FIELD_MESSAGE_CONTENT,
+		    cases[i].value, &error), cases[i].fails);
 	}
 }
 END_TEST
