@@ -219,6 +219,20 @@ else
 	ex "/metrics, preflight" /metrics - OPTIONS /metrics "${ORIGIN[@]}"
 fi
 
+# ex_commands BASE WHY SUB: every command once against BASE as SUB, each
+# recorded as "COMMAND, WHY" (answers that come before any rule, so the
+# conversation need not exist).
+ex_commands() {
+	local x=$1 why=$2 sub=$3
+	ex_extra "$x" "create, $why" "$C" "$sub" POST /conversations "${JSON[@]}" -d '{"name":"x"}'
+	ex_extra "$x" "send, $why" "$CI" "$sub" POST "$C/$NOCONV" "${JSON[@]}" -d '{"message_content":"x"}'
+	ex_extra "$x" "add, $why" "$CM" "$sub" POST "$C/$NOCONV/members" "${JSON[@]}" -d '{"participant_id":"x"}'
+	ex_extra "$x" "remove (POST), $why" "$CR" "$sub" POST "$C/$NOCONV/members/x/remove" "${NOBODY[@]}"
+	ex_extra "$x" "remove (DELETE), $why" "$CP" "$sub" DELETE "$C/$NOCONV/members/x"
+	ex_extra "$x" "delete, $why" "$CI" "$sub" DELETE "$C/$NOCONV"
+	ex_extra "$x" "delete (.../delete), $why" "$CD" "$sub" DELETE "$C/$NOCONV/delete"
+}
+
 # --- 503: a stack of its own, its write lock held by another process ----------------
 if ! extra_start "$STATE/t88" SQLITE_BUSY_TIMEOUT_MS=300; then
 	not_ok "t88's own stack starts"
@@ -235,13 +249,7 @@ db.execute("ROLLBACK")
 	HELPER_PID=$LOCK_PID
 	read -r -t 10 locked <&"${LOCK[0]}"
 	is "another process holds the write lock of t88's stack" "$locked" locked
-	ex_extra "$X" "create, lock held" "$C" alice POST /conversations "${JSON[@]}" -d '{"name":"x"}'
-	ex_extra "$X" "send, lock held" "$CI" alice POST "$C/$NOCONV" "${JSON[@]}" -d '{"message_content":"x"}'
-	ex_extra "$X" "add, lock held" "$CM" alice POST "$C/$NOCONV/members" "${JSON[@]}" -d '{"participant_id":"x"}'
-	ex_extra "$X" "remove (POST), lock held" "$CR" alice POST "$C/$NOCONV/members/x/remove" "${NOBODY[@]}"
-	ex_extra "$X" "remove (DELETE), lock held" "$CP" alice DELETE "$C/$NOCONV/members/x"
-	ex_extra "$X" "delete, lock held" "$CI" alice DELETE "$C/$NOCONV"
-	ex_extra "$X" "delete (.../delete), lock held" "$CD" alice DELETE "$C/$NOCONV/delete"
+	ex_commands "$X" "lock held" alice
 	ex_extra "$X" "GET /readyz, lock held" /readyz - GET /readyz
 	echo >&"${LOCK[1]}"
 	wait "$HELPER_PID"
@@ -255,13 +263,7 @@ if ! extra_start "$STATE/t88-limit" RATE_LIMIT_PER_MINUTE=1 RATE_LIMIT_BURST=1; 
 else
 	X=$EXTRA_BASE
 	ex_extra "$X" "create, within the limit" "$C" limited POST /conversations "${JSON[@]}" -d '{"name":"x"}'
-	ex_extra "$X" "create, over the limit" "$C" limited POST /conversations "${JSON[@]}" -d '{"name":"x"}'
-	ex_extra "$X" "send, over the limit" "$CI" limited POST "$C/$NOCONV" "${JSON[@]}" -d '{"message_content":"x"}'
-	ex_extra "$X" "add, over the limit" "$CM" limited POST "$C/$NOCONV/members" "${JSON[@]}" -d '{"participant_id":"x"}'
-	ex_extra "$X" "remove (POST), over the limit" "$CR" limited POST "$C/$NOCONV/members/x/remove" "${NOBODY[@]}"
-	ex_extra "$X" "remove (DELETE), over the limit" "$CP" limited DELETE "$C/$NOCONV/members/x"
-	ex_extra "$X" "delete, over the limit" "$CI" limited DELETE "$C/$NOCONV"
-	ex_extra "$X" "delete (.../delete), over the limit" "$CD" limited DELETE "$C/$NOCONV/delete"
+	ex_commands "$X" "over the limit" limited
 	extra_stop "$EXTRA_PID"
 fi
 
