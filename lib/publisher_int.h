@@ -172,8 +172,9 @@ const char *pk_state_name(const struct pk *k);
 struct pk_rec;
 
 /* Creates recovery's consumer handle (no group: it only reads the offsets
- * it is given).  Returns NULL with errstr filled on a bad configuration. */
-struct pk_rec *pk_rec_new(const struct config *cfg, char *errstr,
+ * it is given); a quiet one logs nothing (start-up checks).  Returns NULL
+ * with errstr filled on a bad configuration. */
+struct pk_rec *pk_rec_new(const struct config *cfg, int quiet, char *errstr,
     size_t errstr_size);
 
 void pk_rec_free(struct pk_rec *r);

@@ -163,52 +163,20 @@ struct pk *pk_new(const struct config *cfg, int64_t base, char *errstr,
 	return pk_create(cfg, base, 0, errstr, errstr_size);
 }
 
-/* Drops librdkafka's log lines: pk_check's throwaway consumer. */
-static void pk_on_log_quiet(const rd_kafka_t *rk, int level, const char *fac,
-    const char *buf)
-{
-	(void)rk;
-	(void)level;
-	(void)fac;
-	(void)buf;
-}
-
-/* Creates and destroys a consumer with recovery's configuration: like the
- * producer's, only rd_kafka_new() sees how its properties combine (a
- * fetch.max.bytes below message.max.bytes, say). */
-static int pk_check_recovery(const struct config *cfg, char *errstr,
-    size_t errstr_size)
-{
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	rd_kafka_t *rk;
-	char why[512];
-
-	if (pk_conf_fill_recovery(conf, cfg, errstr, errstr_size) != 0) {
-		rd_kafka_conf_destroy(conf);
-		return -1;
-	}
-	rd_kafka_conf_set_log_cb(conf, pk_on_log_quiet);
-	if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why)) ==
-	    NULL) {
-		snprintf(errstr, errstr_size, "KAFKA_PROPERTIES: %s (for the"
-		    " publisher's recovery consumer)", why);
-		rd_kafka_conf_destroy(conf);
-		return -1;
-	}
-	rd_kafka_destroy(rk);
-	return 0;
-}
-
 /* A whole producer, not just its configuration: rd_kafka_new() checks
  * how properties combine (idempotence limits, TLS files...).  Recovery's
  * consumer gets the same settings and is checked the same way. */
 int pk_check(const struct config *cfg, char *errstr, size_t errstr_size)
 {
 	struct pk *k = pk_create(cfg, 0, 1, errstr, errstr_size);
+	struct pk_rec *r = NULL;
 	int rc = k != NULL ? 0 : -1;
 
 	pk_free(k);
-	return rc == 0 ? pk_check_recovery(cfg, errstr, errstr_size) : rc;
+	if (rc == 0 && (r = pk_rec_new(cfg, 1, errstr, errstr_size)) == NULL)
+		rc = -1;
+	pk_rec_free(r);
+	return rc;
 }
 
 void pk_free(struct pk *k)

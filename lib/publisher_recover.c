@@ -151,7 +151,7 @@ static int rec_retry(struct pub_ctl *ctl, struct outbox *ob, int64_t from,
 	char why[256];
 	int rc, tries = 0;
 
-	if ((r = pk_rec_new(ctl->cfg, why, sizeof why)) == NULL) {
+	if ((r = pk_rec_new(ctl->cfg, 0, why, sizeof why)) == NULL) {
 		log_msg(LOG_LEVEL_ERROR, "publisher: recovery: %s", why);
 		return -1;
 	}

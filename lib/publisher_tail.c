@@ -56,6 +56,17 @@ static void tail_on_error(rd_kafka_t *rk, int err, const char *reason,
 	    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
+/* The log callback of a quiet handle (pk_check's): drops every line,
+ * such as the refused connections of a start-up while Kafka is down. */
+static void tail_on_log_quiet(const rd_kafka_t *rk, int level,
+    const char *fac, const char *buf)
+{
+	(void)rk;
+	(void)level;
+	(void)fac;
+	(void)buf;
+}
+
 void pk_rec_free(struct pk_rec *r)
 {
 	if (r == NULL)
@@ -66,7 +77,7 @@ void pk_rec_free(struct pk_rec *r)
 	free(r);
 }
 
-struct pk_rec *pk_rec_new(const struct config *cfg, char *errstr,
+struct pk_rec *pk_rec_new(const struct config *cfg, int quiet, char *errstr,
     size_t errstr_size)
 {
 	struct pk_rec *r = calloc(1, sizeof *r);
@@ -81,12 +92,13 @@ struct pk_rec *pk_rec_new(const struct config *cfg, char *errstr,
 		free(r);
 		return NULL;
 	}
-	rd_kafka_conf_set_log_cb(conf, tail_on_log);
+	rd_kafka_conf_set_log_cb(conf, quiet ? tail_on_log_quiet : tail_on_log);
 	rd_kafka_conf_set_error_cb(conf, tail_on_error);
 	/* On success rd_kafka_new() owns conf; on failure we still do. */
 	if ((r->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why,
 	    sizeof why)) == NULL) {
-		snprintf(errstr, errstr_size, "KAFKA_PROPERTIES: %s", why);
+		snprintf(errstr, errstr_size, "KAFKA_PROPERTIES: %s (for the"
+		    " publisher's recovery consumer)", why);
 		rd_kafka_conf_destroy(conf);
 		free(r);
 		return NULL;
