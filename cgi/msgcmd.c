@@ -262,9 +262,8 @@ static void serve_unavailable(const struct gateway *gw)
 	struct response resp;
 
 	memset(&resp, 0, sizeof resp);
-	response_header(&resp, "Retry-After", "1");
-	problem_set(&resp, PROB_UNAVAILABLE, "The database cannot be opened"
-	    " now; try again.");
+	problem_unavailable(&resp, "The database cannot be opened now; try"
+	    " again.");
 	write_response(gw, &resp, 0);
 	response_free(&resp);
 }

@@ -203,8 +203,7 @@ static void handle_store_error(struct response *resp, int rc)
 {
 	log_msg(LOG_LEVEL_WARN, "store: command not stored: %s",
 	    store_strerror(rc));
-	response_header(resp, "Retry-After", "1");
-	problem_set(resp, PROB_UNAVAILABLE, store_strerror(rc));
+	problem_unavailable(resp, store_strerror(rc));
 }
 
 /* Reads the UUID field key of a 201 body (the event) into out; leaves

@@ -89,6 +89,12 @@ void problem_set(struct response *r, enum problem_kind kind,
 	problem_emit(r, kind, problem_object(kind, detail));
 }
 
+void problem_unavailable(struct response *r, const char *detail)
+{
+	response_header(r, "Retry-After", "1");
+	problem_set(r, PROB_UNAVAILABLE, detail);
+}
+
 void problem_fields(struct response *r, const char *const errors[FIELD__MAX])
 {
 	json_object *o = problem_object(PROB_VALIDATION, NULL);

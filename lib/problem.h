@@ -36,6 +36,10 @@ enum problem_kind {
 void problem_set(struct response *r, enum problem_kind kind,
     const char *detail);
 
+/* The 503 of a store that cannot commit now, with "Retry-After: 1": the
+ * client may send the same command again.  detail as for problem_set. */
+void problem_unavailable(struct response *r, const char *detail);
+
 /* 400 with an "errors" object mapping each failing field to a list of
  * one message, as the original service answered. */
 void problem_fields(struct response *r, const char *const errors[FIELD__MAX]);
