@@ -5,6 +5,8 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 pass=0 fail=0
+failures=$(mktemp)
+trap 'rm -f "$failures"' EXIT
 
 # stage NAME COMMAND...: runs COMMAND and adds its counts.
 stage() {
@@ -15,6 +17,8 @@ stage() {
 	"$@" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+	# Each failed check with the lines that explain it, for the recap.
+	grep -E -A8 '^[[:space:]]*not ok' "$out" | sed "s/^/[$name] /" >>"$failures"
 	rm -f "$out"
 	if [ -n "$line" ]; then
 		p=${line%% passed*}
@@ -24,6 +28,7 @@ stage() {
 		p=$((rc == 0)) f=$((rc != 0))
 	fi
 	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	[ "$f" -ne 0 ] && echo "[$name] failed: exit $rc, $f failed" >>"$failures"
 	pass=$((pass + p)) fail=$((fail + f))
 }
 
@@ -36,5 +41,10 @@ stage "fuzz smoke run" make --no-print-directory fuzz-smoke
 # Real Keycloak tokens (make e2e): about 4 minutes, the first time with
 # the Keycloak download; E2E=0 leaves it out.
 [ "${E2E:-1}" = 0 ] || stage "end to end with Keycloak" tests/e2e/run.sh
+# The failures again at the end, where a log cut to its tail still has them.
+if [ -s "$failures" ]; then
+	echo "== failures"
+	head -100 "$failures"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
