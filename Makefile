@@ -101,8 +101,9 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all lint static
 	$(Q)tests/all.sh
 
-# Unit tests, then the integration suite with the ASan responders behind
-# lighttpd; tests/run.sh fails on any sanitizer report in their log.
+# Unit tests, then the integration suite with the ASan build: responders,
+# relays, rebuilds and CGI runs; tests/run.sh fails on any sanitizer
+# report of theirs.
 test-asan:
 	$(Q)$(MAKE) --no-print-directory B=$(ASAN_B) CFLAGS="$(ASAN_CFLAGS)" all
 	$(Q)echo "test-asan: unit and integration tests, ASan + UBSan build"

@@ -3,7 +3,7 @@
 # against a real Kafka broker and lighttpd with the responders.  Ends
 # with the line "N passed, N failed".  MSGCMD_BUILD=build-asan (make
 # test-asan) runs the unit tests and the responders of that build, and
-# any sanitizer report in the responders' logs fails the run; UNIT_TESTS,
+# any sanitizer report of its processes fails the run; UNIT_TESTS,
 # when set, names the unit-test programs instead of all of the build's.
 # The integration tests also run through the other deployment modes
 # (tests/deploy/run-modes.sh) unless DEPLOY_MODES=0.
@@ -87,7 +87,8 @@ running() {
 
 # The responders write their sanitizer reports (LeakSanitizer's at exit)
 # to the lighttpd logs, so those are read once every responder is gone
-# (10 s at most).
+# (10 s at most); the processes the tests start themselves write theirs
+# under $STATE/sanitizer (SAN_ENV in tests/integration/lib.sh).
 kids=$(children "$STACK_LIGHTTPD_PID")
 stack_stop
 for _ in $(seq 100); do
@@ -95,15 +96,16 @@ for _ in $(seq 100); do
 	running $kids || break
 	sleep 0.1
 done
-reports=$({ find "$STATE" -name lighttpd.log -type f; echo "$MSGCMD_ERRORLOG"; } |
+reports=$({ find "$STATE" \( -name lighttpd.log -o -path "$STATE/sanitizer/*" \) -type f
+    echo "$MSGCMD_ERRORLOG"; } |
     sort -u | xargs -d '\n' grep -E -A20 \
     'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' 2>/dev/null)
 if [ -n "$reports" ]; then
-	echo "not ok - sanitizer reports in the responder logs ($MSGCMD_BUILD):"
+	echo "not ok - sanitizer reports of the responders or of the processes the tests started ($MSGCMD_BUILD):"
 	printf '%s\n' "$reports" | head -80 | sed 's/^/  /'
 	ifail=$((ifail + 1))
 else
-	echo "ok - no sanitizer report in the responder logs ($MSGCMD_BUILD)"
+	echo "ok - no sanitizer report of the responders or of the processes the tests started ($MSGCMD_BUILD)"
 	ipass=$((ipass + 1))
 fi
 echo "integration: $ipass passed, $ifail failed"

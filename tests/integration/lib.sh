@@ -6,6 +6,18 @@
 export LC_ALL=C
 BASE="http://127.0.0.1:$PORT"
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# BIN: the build under test (build-asan under make test-asan).
+BIN="$ROOT/${MSGCMD_BUILD:-build}"
+
+# SAN_ENV: under a sanitizer build, its options as VAR=VALUE words for
+# the processes a test starts itself (env -i drops them), with the reports
+# written under $STATE/sanitizer, which tests/run.sh reads at the end.
+SAN_ENV=()
+if [ -n "${ASAN_OPTIONS:-}${UBSAN_OPTIONS:-}" ] && [ -n "${STATE:-}" ] &&
+    mkdir -p "$STATE/sanitizer"; then
+	SAN_ENV=("ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$STATE/sanitizer/asan"
+	    "UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$STATE/sanitizer/ubsan")
+fi
 
 # token SUB [msgcmd-token options...]: a token signed with the test key.
 token() {

@@ -5,9 +5,9 @@
 # database and the relays' logs.  The test sets WORK_NAME (the folder's
 # name) and may set OWN_PORT (its brokers' port) first.
 set -u
-export LC_ALL=C
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-RELAY=${RELAY:-$ROOT/build/msgcmd-relay}
+# ROOT, BIN and SAN_ENV; ok, not_ok and is are redefined below.
+PORT=${PORT:-0} . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+RELAY=${RELAY:-$BIN/msgcmd-relay}
 KAFKA_SH=$ROOT/scripts/kafka.sh
 WORK=$(mktemp -d "/tmp/msgcmd-$WORK_NAME.XXXXXX")
 RUN_ID="$(date +%s)-$$"
@@ -47,7 +47,7 @@ own_broker() {
 relay() {
 	local name=$1 db=$2 topic=$3 bs=$4
 	shift 4
-	(cd "$WORK" && exec env ENV_FILE=/dev/null DATABASE_PATH="$db" \
+	(cd "$WORK" && exec env "${SAN_ENV[@]}" ENV_FILE=/dev/null DATABASE_PATH="$db" \
 	    TOPIC="$topic" BOOTSTRAP_SERVERS="$bs" CE_SOURCE=/msgcmd-test \
 	    "$@" "$RELAY" 2>>"$WORK/$name.log") &
 	RELAY_PID=$!

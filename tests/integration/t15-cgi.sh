@@ -8,13 +8,13 @@
 # CONTENT_LENGTH is the body's length unless CL says otherwise.
 cgi() {
 	local out
-	out=$(printf '%s' "${3:-}" | env -i PATH="$PATH" \
+	out=$(printf '%s' "${3:-}" | env -i PATH="$PATH" "${SAN_ENV[@]}" \
 	    DATABASE_PATH="$DATABASE_PATH" KEYCLOAK_PUBLIC_KEY="$KEYCLOAK_PUBLIC_KEY" \
 	    ENV_FILE=/dev/null GATEWAY_INTERFACE=CGI/1.1 \
 	    ${SQLITE_BUSY_TIMEOUT_MS:+SQLITE_BUSY_TIMEOUT_MS=$SQLITE_BUSY_TIMEOUT_MS} \
 	    REQUEST_METHOD="$1" REQUEST_URI="$2" CONTENT_LENGTH="${CL-${#3}}" \
 	    CONTENT_TYPE="${4:-}" HTTP_AUTHORIZATION="Bearer $(token carol)" \
-	    "$ROOT/build/msgcmd" | tr -d '\r')
+	    "$BIN/msgcmd" | tr -d '\r')
 	HEADERS=$(sed '/^$/q' <<<"$out")
 	BODY=$(sed '1,/^$/d' <<<"$out")
 	STATUS=$(sed -nE '1s/^Status: ([0-9]+).*/\1/p' <<<"$out")

@@ -39,7 +39,7 @@ tok() {
 
 # The settings every responder here gets; callers add the key source.
 BASE_ENV=(PATH="$PATH" ENV_FILE=/dev/null DATABASE_PATH="$DIR/msgcmd.db"
-    PUBLISHER=off)
+    PUBLISHER=off "${SAN_ENV[@]}")
 
 # cgi TOKEN [VAR=VALUE...]: GET /conversations/test as plain CGI with
 # KEYCLOAK_JWKS_FILE=ab.jwks unless a VAR=VALUE says otherwise; sets
@@ -50,7 +50,7 @@ cgi() {
 	env -i "${BASE_ENV[@]}" KEYCLOAK_JWKS_FILE="$DIR/ab.jwks" "$@" \
 	    GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET \
 	    REQUEST_URI=/conversations/test HTTP_AUTHORIZATION="Bearer $token" \
-	    "$ROOT/build/msgcmd" </dev/null >"$DIR/cgi.out" 2>"$DIR/cgi.err"
+	    "$BIN/msgcmd" </dev/null >"$DIR/cgi.out" 2>"$DIR/cgi.err"
 	RC=$?
 	out=$(tr -d '\r' <"$DIR/cgi.out")
 	HEADERS=$(sed '/^$/q' <<<"$out")
@@ -112,7 +112,7 @@ logged() { grep -cF "$1" "$DIR/fcgi.log"; }
 
 cp "$DIR/a.jwks" "$DIR/live.jwks"
 env -i "${BASE_ENV[@]}" KEYCLOAK_JWKS_FILE="$DIR/live.jwks" \
-    "$PY" -S -E "$ROOT/tests/fcgi.py" spawn "$DIR/fcgi.sock" "$ROOT/build/msgcmd" \
+    "$PY" -S -E "$ROOT/tests/fcgi.py" spawn "$DIR/fcgi.sock" "$BIN/msgcmd" \
     </dev/null >/dev/null 2>"$DIR/fcgi.log" &
 FCGI_PID=$!
 fcgi_until 200 /healthz ""

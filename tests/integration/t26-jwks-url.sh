@@ -112,7 +112,7 @@ fetches() { wc -l <"$DIR/access.log"; }
 tok() { "$TOKEN" --key "$DIR/$1.pem" --sub carol "${@:2}"; }
 
 BASE_ENV=(PATH="$PATH" ENV_FILE=/dev/null DATABASE_PATH="$DIR/msgcmd.db"
-    PUBLISHER=off)
+    PUBLISHER=off "${SAN_ENV[@]}")
 
 # cgi TOKEN [VAR=VALUE...]: GET /conversations/test as plain CGI with
 # KEYCLOAK_JWKS_URL=$URL unless a VAR=VALUE says otherwise; sets STATUS,
@@ -123,7 +123,7 @@ cgi() {
 	env -i "${BASE_ENV[@]}" KEYCLOAK_JWKS_URL="$URL" "$@" \
 	    GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET \
 	    REQUEST_URI=/conversations/test HTTP_AUTHORIZATION="Bearer $token" \
-	    "$ROOT/build/msgcmd" </dev/null >"$DIR/cgi.out" 2>"$DIR/cgi.err"
+	    "$BIN/msgcmd" </dev/null >"$DIR/cgi.out" 2>"$DIR/cgi.err"
 	RC=$?
 	out=$(tr -d '\r' <"$DIR/cgi.out")
 	HEADERS=$(sed '/^$/q' <<<"$out")
@@ -196,7 +196,7 @@ logged() { grep -cF -- "$1" "$DIR/fcgi.log"; }
 serve a
 : >"$DIR/access.log"
 env -i "${BASE_ENV[@]}" KEYCLOAK_JWKS_URL="$URL" \
-    "$PY" -S -E "$ROOT/tests/fcgi.py" spawn "$DIR/fcgi.sock" "$ROOT/build/msgcmd" \
+    "$PY" -S -E "$ROOT/tests/fcgi.py" spawn "$DIR/fcgi.sock" "$BIN/msgcmd" \
     </dev/null >/dev/null 2>"$DIR/fcgi.log" &
 FCGI_PID=$!
 for _ in $(seq 100); do

@@ -16,7 +16,6 @@ DIR=$(mktemp -d /tmp/msgcmd-t35.XXXXXX)
 cleanup() { extra_stop_all; rm -rf "$DIR"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-BIN="$ROOT/${MSGCMD_BUILD:-build}/msgcmd"
 PER_MINUTE=12	# one every 5 s: room for slow (ASan) processes
 BURST=3
 
@@ -25,14 +24,14 @@ BURST=3
 cgi() {
 	local db=$1 sub=$2 method=$3 uri=$4 body=${5:-} out
 	shift $(($# < 5 ? $# : 5))
-	out=$(printf '%s' "$body" | env -i PATH="$PATH" ENV_FILE=/dev/null \
+	out=$(printf '%s' "$body" | env -i PATH="$PATH" ENV_FILE=/dev/null "${SAN_ENV[@]}" \
 	    DATABASE_PATH="$db" KEYCLOAK_PUBLIC_KEY="$KEYCLOAK_PUBLIC_KEY" \
 	    RATE_LIMIT_PER_MINUTE="$PER_MINUTE" RATE_LIMIT_BURST="$BURST" \
 	    GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD="$method" \
 	    REQUEST_URI="$uri" CONTENT_LENGTH="${#body}" \
 	    CONTENT_TYPE=application/json "$@" \
 	    HTTP_AUTHORIZATION="Bearer $(token "$sub")" \
-	    "$BIN" 2>>"$DIR/cgi.err" | tr -d '\r')
+	    "$BIN/msgcmd" 2>>"$DIR/cgi.err" | tr -d '\r')
 	HEADERS=$(sed '/^$/q' <<<"$out")
 	BODY=$(sed '1,/^$/d' <<<"$out")
 	STATUS=$(sed -nE '1s/^Status: ([0-9]+).*/\1/p' <<<"$out")

@@ -146,12 +146,12 @@ is "no event from malformed keys" "$(last_seq)" "$seq1"
 # key is no key (see the IDEMPOTENCY_REQUIRED stack below).  A gateway
 # that does forward it gets 400: the binary as CGI shows it.
 cgi_body='{"name":"empty key"}'
-cgi_out=$(printf '%s' "$cgi_body" | env -i PATH="$PATH" \
+cgi_out=$(printf '%s' "$cgi_body" | env -i PATH="$PATH" "${SAN_ENV[@]}" \
     DATABASE_PATH="$DATABASE_PATH" KEYCLOAK_PUBLIC_KEY="$KEYCLOAK_PUBLIC_KEY" \
     ENV_FILE=/dev/null PUBLISHER=off GATEWAY_INTERFACE=CGI/1.1 \
     REQUEST_METHOD=POST REQUEST_URI=/conversations/ CONTENT_LENGTH=${#cgi_body} \
     CONTENT_TYPE=application/json HTTP_AUTHORIZATION="Bearer $(token alice)" \
-    HTTP_IDEMPOTENCY_KEY= "$ROOT/${MSGCMD_BUILD:-build}/msgcmd" | tr -d '\r')
+    HTTP_IDEMPOTENCY_KEY= "$BIN/msgcmd" | tr -d '\r')
 is "an empty key (CGI) is 400 bad-idempotency-key" \
     "$(sed -nE '1s/^Status: ([0-9]+).*/\1/p' <<<"$cgi_out") $(sed '1,/^$/d' <<<"$cgi_out" | jq -r .type)" \
     "400 urn:msgcmd:problem:bad-idempotency-key"

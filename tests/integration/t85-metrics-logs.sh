@@ -77,10 +77,10 @@ status_is "a bad token" 401
 n=$((n + 5 + 1 + 3 + 1 + 2))
 
 # A CGI process of its own, counted into the same file.
-cgi_err=$(env -i PATH="$PATH" DATABASE_PATH="$DATABASE_PATH" \
+cgi_err=$(env -i PATH="$PATH" "${SAN_ENV[@]}" DATABASE_PATH="$DATABASE_PATH" \
     KEYCLOAK_PUBLIC_KEY="$KEYCLOAK_PUBLIC_KEY" ENV_FILE=/dev/null \
     GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET REQUEST_URI=/healthz \
-    HTTP_X_REQUEST_ID="$RUN-cgi" "$ROOT/${MSGCMD_BUILD:-build}/msgcmd" \
+    HTTP_X_REQUEST_ID="$RUN-cgi" "$BIN/msgcmd" \
     2>&1 >/dev/null)
 is "the CGI run logs its request as a JSON line" \
     "$(jq -r '[.request_id, .route, .status] | join(" ")' <<<"$cgi_err")" \

@@ -5,7 +5,9 @@
 # for row; it refuses a database that is not new.
 . "$(dirname "$0")/lib.sh"
 
-REBUILD="$ROOT/build/msgcmd-rebuild"
+REBUILD="$BIN/msgcmd-rebuild"
+# rebuild ARGS...: msgcmd-rebuild, its sanitizer reports (if any) kept.
+rebuild() { env "${SAN_ENV[@]}" "$REBUILD" "$@"; }
 NEW="$STATE/rebuilt.db"
 if [ ! -x "$REBUILD" ]; then
 	not_ok "build/msgcmd-rebuild exists (add \$(B)/msgcmd-rebuild to PROGS)"
@@ -26,7 +28,7 @@ done
 is "the live publisher drained the outbox" "$backlog" 0
 
 start=$(date +%s%N)
-out=$("$REBUILD" --db "$NEW" 2>&1)
+out=$(rebuild --db "$NEW" 2>&1)
 rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
 echo "# ${out##*$'\n'} (wall ${ms} ms)"
@@ -63,16 +65,16 @@ is "the rebuilt publisher cursor continues the live sequence" \
 
 # It writes only into a new database.
 before=$(md5sum <"$NEW")
-out=$("$REBUILD" --db "$NEW" 2>&1)
+out=$(rebuild --db "$NEW" 2>&1)
 rc=$?
 is "a second rebuild into the same file is refused" "$rc" 1
 is "the refusal names the file" \
     "$(grep -c "rebuilt.db: exists and is not empty" <<<"$out")" 1
 is "the refused database is unchanged" "$(md5sum <"$NEW")" "$before"
-"$REBUILD" --db "$DATABASE_PATH" >/dev/null 2>&1
+rebuild --db "$DATABASE_PATH" >/dev/null 2>&1
 is "a rebuild into the live database is refused" "$?" 1
 
 # A failed rebuild leaves no file behind, so a retry is not refused.
-"$REBUILD" --db "$STATE/none.db" --topic "no-such-topic-$$" >/dev/null 2>&1
+rebuild --db "$STATE/none.db" --topic "no-such-topic-$$" >/dev/null 2>&1
 is "an unknown topic fails" "$?" 1
 is "and leaves no database behind" "$(ls "$STATE" | grep -c '^none\.db')" 0

@@ -13,7 +13,6 @@
 . "$(dirname "$0")/lib.sh"
 
 DIR="$STATE/shards"
-BIN="$ROOT/${MSGCMD_BUILD:-build}"
 
 if ! command -v spawn-fcgi >/dev/null || ! command -v multiwatch >/dev/null; then
 	not_ok "spawn-fcgi and multiwatch are installed (scripts/deps.sh)"
@@ -28,7 +27,7 @@ PIDS=()
 
 # shard_env I PUBLISHER: the settings of shard I, for env -i.
 shard_env() {
-	echo PATH="$PATH" ENV_FILE=/dev/null SHARD="$1/2" PUBLISHER="$2" \
+	echo PATH="$PATH" "${SAN_ENV[@]}" ENV_FILE=/dev/null SHARD="$1/2" PUBLISHER="$2" \
 	    DATABASE_PATH="$DIR/s$1/msgcmd.db" TOPIC="$SHARD_TOPIC" \
 	    BOOTSTRAP_SERVERS="$BOOTSTRAP_SERVERS" KEYCLOAK_PUBLIC_KEY="$PUB"
 }
