@@ -98,7 +98,7 @@ for _ in $(seq 100); do
 done
 reports=$({ find "$STATE" \( -name lighttpd.log -o -path "$STATE/sanitizer/*" \) -type f
     echo "$MSGCMD_ERRORLOG"; } |
-    sort -u | xargs -d '\n' grep -E -A20 \
+    sort -u | xargs -d '\n' grep -H -E -A20 \
     'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' 2>/dev/null)
 if [ -n "$reports" ]; then
 	echo "not ok - sanitizer reports of the responders or of the processes the tests started ($MSGCMD_BUILD):"

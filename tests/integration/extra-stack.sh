@@ -68,8 +68,9 @@ extra_alive() {
 }
 
 # extra_stop PID: stops that lighttpd with SIGTERM (it stops its
-# responders) and waits until none of its responders runs any more (5 s at
-# most).  Returns 1, after SIGKILLing them by pid, when some were left.
+# responders) and waits until none of its responders runs any more (15 s
+# at most: ASan responders exiting together on two cores, each with a
+# checkpoint, an fsync and LeakSanitizer's scan, have taken near 5 s).  Returns 1, after SIGKILLing them by pid, when some were left.
 extra_stop() {
 	local pid=$1 kids left i p rest=()
 	kids=$(extra_children "$pid")
@@ -77,7 +78,7 @@ extra_stop() {
 	wait "$pid" 2>/dev/null
 	for p in "${EXTRA_PIDS[@]}"; do [ "$p" = "$pid" ] || rest+=("$p"); done
 	EXTRA_PIDS=("${rest[@]}")
-	for i in $(seq 50); do
+	for i in $(seq 150); do
 		# shellcheck disable=SC2086
 		left=$(extra_alive $kids)
 		[ -z "$left" ] && return 0

@@ -11,12 +11,14 @@ BIN="$ROOT/${MSGCMD_BUILD:-build}"
 
 # SAN_ENV: under a sanitizer build, its options as VAR=VALUE words for
 # the processes a test starts itself (env -i drops them), with the reports
-# written under $STATE/sanitizer, which tests/run.sh reads at the end.
+# written under $STATE/sanitizer (as TEST.asan.PID), which tests/run.sh
+# reads at the end.
 SAN_ENV=()
 if [ -n "${ASAN_OPTIONS:-}${UBSAN_OPTIONS:-}" ] && [ -n "${STATE:-}" ] &&
     mkdir -p "$STATE/sanitizer"; then
-	SAN_ENV=("ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$STATE/sanitizer/asan"
-	    "UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$STATE/sanitizer/ubsan")
+	SAN_LOG="$STATE/sanitizer/$(basename "$0" .sh)"
+	SAN_ENV=("ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$SAN_LOG.asan"
+	    "UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$SAN_LOG.ubsan")
 fi
 
 # token SUB [msgcmd-token options...]: a token signed with the test key.

@@ -54,8 +54,10 @@ seq 12000 | sed 's/.*/f&=1/' | paste -sd'&' - | sed 's/$/\&name=t22/' >"$STATE/t
 as alice POST /conversations/ --data-binary @"$STATE/t22-form"
 refused "a form of 12000 fields (over 64 KiB)" 413 body-too-large
 printf '{%s,"name":"t22 many keys"}' "$(keys 5000)" >"$STATE/t22-keys.json"
+TOK=$(token alice)	# first: the time measured is the request's alone
 T0=$(date +%s%N)
-as alice POST /conversations/ "${JSON[@]}" --data-binary @"$STATE/t22-keys.json"
+req POST /conversations/ -H "Authorization: Bearer $TOK" "${JSON[@]}" \
+    --data-binary @"$STATE/t22-keys.json"
 MS=$((($(date +%s%N) - T0) / 1000000))
 status_is "a JSON object of 5000 unknown keys and a name (under 64 KiB) is one command" 201
 if [ "$MS" -lt 3000 ]; then ok "5000 keys answered in $MS ms"; else not_ok "5000 keys took $MS ms"; fi
