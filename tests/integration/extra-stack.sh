@@ -70,7 +70,8 @@ extra_alive() {
 # extra_stop PID: stops that lighttpd with SIGTERM (it stops its
 # responders) and waits until none of its responders runs any more (15 s
 # at most: ASan responders exiting together on two cores, each with a
-# checkpoint, an fsync and LeakSanitizer's scan, have taken near 5 s).  Returns 1, after SIGKILLing them by pid, when some were left.
+# checkpoint, an fsync and LeakSanitizer's scan, can take near 5 s).
+# Returns 1, after SIGKILLing them by pid, when some were left.
 extra_stop() {
 	local pid=$1 kids left i p rest=()
 	kids=$(extra_children "$pid")
