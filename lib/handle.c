@@ -1,5 +1,6 @@
 /* handle.c: the flow of one request, top to bottom:
- * route -> authenticate -> parse -> decide -> persist -> respond. */
+ * route -> authenticate -> parse -> decide -> persist -> respond; the
+ * decide and persist steps, one transaction, are handle_persist.c. */
 #include "handle.h"
 
 #include <ctype.h>
