@@ -219,13 +219,6 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* A store that cannot be opened now but may be soon: busy past the
- * timeout, read-only, full. */
-static int start_transient(int rc)
-{
-	return rc == STORE_EBUSY || rc == STORE_EREADONLY || rc == STORE_EFULL;
-}
-
 /* Opens what the process keeps for its lifetime.  Returns 0; 1 when all
  * but the store is open and the store's trouble may go away by itself
  * (app->store is NULL); or -1 with nothing left open.  A failure is
@@ -241,7 +234,7 @@ static int start(struct config *cfg, struct app *app)
 		log_msg(LOG_LEVEL_ERROR, "%s", err);
 		fprintf(stderr, "msgcmd: %s\n", err);
 	}
-	if (rc != 0 && !(app->auth != NULL && start_transient(rc))) {
+	if (rc != 0 && !(app->auth != NULL && store_transient(rc))) {
 		auth_close(app->auth);
 		app->auth = NULL;
 		config_free(cfg);	/* all NULL after a failed config_load */

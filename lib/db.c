@@ -166,8 +166,7 @@ int db_open(const struct config *cfg, sqlite3 **out, char *errstr,
 		/* Causes that go away by themselves, which a caller may
 		 * answer with 503 rather than give up. */
 		rc = db_err(rc);
-		return rc == STORE_EBUSY || rc == STORE_EREADONLY ||
-		    rc == STORE_EFULL ? rc : STORE_EOPEN;
+		return store_transient(rc) ? rc : STORE_EOPEN;
 	}
 	*out = db;
 	return 0;

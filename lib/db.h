@@ -23,8 +23,8 @@ struct config;
  * configured synchronous mode, busy handler and the backstop above, and
  * creates the schema when missing.  Returns 0 and a connection the
  * caller closes with sqlite3_close(), or with a line in errstr naming
- * DATABASE_PATH: STORE_EBUSY, STORE_EREADONLY or STORE_EFULL for a cause
- * that may go away by itself, else STORE_EOPEN.  The busy handler reads
+ * DATABASE_PATH: a transient error (store_transient()) for a cause that
+ * may go away by itself, else STORE_EOPEN.  The busy handler reads
  * cfg->busy_timeout_ms at every wait: cfg must outlive the connection. */
 int db_open(const struct config *cfg, sqlite3 **out, char *errstr,
     size_t errstr_size);

@@ -73,6 +73,12 @@ const char *store_strerror(int err)
 	return store_errors[-err];
 }
 
+int store_transient(int err)
+{
+	return err == STORE_EBUSY || err == STORE_EREADONLY ||
+	    err == STORE_EFULL;
+}
+
 /* Makes s ready for reuse and maps rc, the result of its last step: a
  * row or done is 0.  The bindings are cleared so that no pointer borrowed
  * with SQLITE_STATIC outlives the call that bound it. */

@@ -50,9 +50,9 @@ struct store_health {
 /* Opens (creating if needed, mode 0600) the database at cfg->db_path in
  * WAL mode with cfg->synchronous and cfg->busy_timeout_ms, creates the
  * schema, and prepares the statements.  Returns 0, or with a line in
- * errstr naming DATABASE_PATH: STORE_EBUSY, STORE_EREADONLY or
- * STORE_EFULL when that may go away by itself, else STORE_EOPEN.  cfg must outlive the store (see
- * db_open). */
+ * errstr naming DATABASE_PATH: a transient error (store_transient())
+ * when the cause may go away by itself, else STORE_EOPEN.  cfg must
+ * outlive the store (see db_open). */
 int store_open(struct store **out, const struct config *cfg, char *errstr,
     size_t errstr_size);
 
@@ -128,5 +128,9 @@ int store_writable(struct store *st);
 
 /* Returns a static description of a store_err. */
 const char *store_strerror(int err);
+
+/* Whether err is a cause that may go away by itself (STORE_EBUSY,
+ * STORE_EREADONLY, STORE_EFULL): worth a 503 and a retry. */
+int store_transient(int err);
 
 #endif

@@ -440,6 +440,19 @@ START_TEST(test_store_strerror)
 }
 END_TEST
 
+/* Only the causes that may pass by themselves are worth a 503. */
+START_TEST(test_store_transient)
+{
+	ck_assert_int_eq(store_transient(STORE_EBUSY), 1);
+	ck_assert_int_eq(store_transient(STORE_EREADONLY), 1);
+	ck_assert_int_eq(store_transient(STORE_EFULL), 1);
+	ck_assert_int_eq(store_transient(STORE_OK), 0);
+	ck_assert_int_eq(store_transient(STORE_EIO), 0);
+	ck_assert_int_eq(store_transient(STORE_ENOMEM), 0);
+	ck_assert_int_eq(store_transient(STORE_EOPEN), 0);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -461,6 +474,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_store_health);
 	tcase_add_test(tc, test_store_writable_writes_wal);
 	tcase_add_test(tc, test_store_strerror);
+	tcase_add_test(tc, test_store_transient);
 	suite_add_tcase(s, tc);
 	return s;
 }
