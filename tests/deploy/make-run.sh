@@ -14,7 +14,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
-PORT=0 . tests/integration/lib.sh	# ok, not_ok, is, free_port
+PORT=0 . tests/integration/lib.sh	# ok, not_ok, is, free_port, backlog
 
 WORK=$(mktemp -d /tmp/msgcmd-make-run.XXXXXX) || exit 1
 RUN_PID=
@@ -78,21 +78,6 @@ listening() {
 	[ $? -ne 7 ]
 }
 
-# ready_backlog PORT: the outbox backlog /readyz reports.
-ready_backlog() {
-	curl -s -m 5 "http://127.0.0.1:$1/readyz" | jq -r '.outbox.backlog'
-}
-
-# wait_published PORT: polls until every event left the outbox (30 s).
-wait_published() {
-	local i
-	for i in $(seq 300); do
-		[ "$(ready_backlog "$1")" = 0 ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # topic_has CMD ID: runs the kcat command CMD (which follows the topic)
 # until it prints a line for ID (30 s), then prints that line.
 topic_has() {
@@ -137,8 +122,8 @@ is "with the creation event" "$(jq -r '.event + " " + .creator_id + " " + .name'
 grep -qx "Location: /conversations/$id" <<<"$answer" &&
 	ok "and its Location" || not_ok "no Location /conversations/$id"
 
-wait_published "$WEB" && ok "the event left the outbox" ||
-	not_ok "backlog still $(ready_backlog "$WEB")"
+wait_published 30 "http://127.0.0.1:$WEB" && ok "the event left the outbox" ||
+	not_ok "backlog still $(backlog "http://127.0.0.1:$WEB")"
 line=$(topic_has "$(sed -n 's/^  \(kcat .*\)/\1/p' "$out1")" "$id")
 is "the printed kcat command shows the event, key and bytes" "$line" "$id $body"
 
@@ -157,8 +142,8 @@ if start_run "$out2" PORT="$WEB" KAFKA_PORT="$KAFKA"; then
 	    -H "Authorization: Bearer $token" "${JSON[@]}" \
 	    -d '{"message_content":"still here"}')
 	is "after a restart the conversation and the dev key are still there" "$status" 201
-	wait_published "$WEB" && ok "that event is published too" ||
-		not_ok "backlog still $(ready_backlog "$WEB")"
+	wait_published 30 "http://127.0.0.1:$WEB" && ok "that event is published too" ||
+		not_ok "backlog still $(backlog "http://127.0.0.1:$WEB")"
 	kill -INT -- "-$RUN_PID"
 	session_gone && ok "Ctrl-C stops every process it started" ||
 		not_ok "processes left after Ctrl-C"
@@ -194,7 +179,7 @@ if start_run "$out3" PORT="$WEB" BOOTSTRAP_SERVERS="127.0.0.1:$BROKER" \
 		status_is "a $alg token under KEYCLOAK_ALG=RS512" "$want"
 	done
 	id=$(jq -r '.id' <<<"$BODY")
-	wait_published "$WEB" || not_ok "backlog still $(ready_backlog "$WEB")"
+	wait_published 30 || not_ok "backlog still $(backlog)"
 	line=$(topic_has "kcat -C -b 127.0.0.1:$BROKER -t made-run -f '%k %s\n'" "$id")
 	is "the event is on TOPIC at BOOTSTRAP_SERVERS" "$line" "$id $BODY"
 	kill -TERM "$RUN_PID"

@@ -43,6 +43,23 @@ req() {
 	fi
 }
 
+# backlog [BASE]: the outbox backlog /readyz reports at BASE (the suite's
+# front end when none is given).
+backlog() {
+	curl -s -m 5 "${1:-$BASE}/readyz" | jq -r '.outbox.backlog' 2>/dev/null
+}
+
+# wait_published SECONDS [BASE]: polls /readyz every 0.1 s, SECONDS at
+# most, until every committed event has left the outbox.
+wait_published() {
+	local i
+	for i in $(seq $(($1 * 10))); do
+		[ "$(backlog "${2:-$BASE}")" = 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # free_port: prints a TCP port on 127.0.0.1 that nothing listens on now.
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

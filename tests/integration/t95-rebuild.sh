@@ -19,13 +19,8 @@ live() { sqlite3 -batch "$DATABASE_PATH" "$1"; }
 new() { sqlite3 -batch "$NEW" "$1"; }
 
 # Everything accepted must be on the topic before it is read back.
-backlog=
-for _ in $(seq 120); do
-	backlog=$(curl -s "$BASE/readyz" | jq -r '.outbox.backlog' 2>/dev/null)
-	[ "$backlog" = 0 ] && break
-	sleep 0.5
-done
-is "the live publisher drained the outbox" "$backlog" 0
+wait_published 60
+is "the live publisher drained the outbox" "$(backlog)" 0
 
 start=$(date +%s%N)
 out=$(rebuild --db "$NEW" 2>&1)
